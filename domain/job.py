@@ -125,6 +125,10 @@ class Job(Aggregate):
         self.trigger_event(self.Disabled, actor=actor, timestamp=at)
         return True
 
+    def check_can_run(self) -> None:
+        """Only jobs that exist may be run; a disabled job may still be run by hand."""
+        self._refuse_if_deleted("run")
+
     def delete(self, *, actor: str, at: datetime) -> None:
         self._refuse_if_deleted("delete")
         self.trigger_event(self.Deleted, actor=actor, timestamp=at)

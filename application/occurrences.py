@@ -1,0 +1,88 @@
+"""Scheduler-facing handlers: fire an occurrence, run a job for an event, record a skip.
+
+Ids are derived from (job, instant) or (job, event), so when several schedulers race for the
+same occurrence the store keeps the first and the others find a conflict: they were too late
+and drop the request quietly.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.commands import (
+    RecordSkippedOccurrences,
+    RequestEventExecution,
+    RequestScheduledExecution,
+)
+from application.dependencies import Dependencies
+from application.errors import ConcurrencyConflict
+from application.jobs import snapshot_of
+from application.results import Outcome
+from domain.execution import Execution
+from domain.execution_values import (
+    JobSnapshot,
+    Trigger,
+    TriggerType,
+    event_execution_id,
+    occurrence_id,
+)
+from domain.job import Job
+from domain.skipped_occurrences import SkippedOccurrences
+
+SCHEDULER = "scheduler"
+
+
+async def request_scheduled_execution(
+    command: RequestScheduledExecution, deps: Dependencies, snapshot: JobSnapshot | None = None
+) -> Outcome[Execution | None]:
+    """`snapshot` saves a store read when the caller already knows the job's definition."""
+    job_snapshot = snapshot or await _snapshot(command.job_id, deps)
+    trigger = Trigger(TriggerType.SCHEDULE, SCHEDULER, scheduled_for=command.instant)
+    execution = Execution.request(
+        occurrence_id(command.job_id, command.instant),
+        job_snapshot,
+        trigger,
+        at=deps.clock.now(),
+        wait_for=command.wait_for,
+    )
+    return await _save_first_decision(execution, deps)
+
+
+async def request_event_execution(
+    command: RequestEventExecution, deps: Dependencies
+) -> Outcome[Execution | None]:
+    """One execution per (job, event), however often the event is delivered."""
+    event_id = str(command.event["id"])
+    trigger = Trigger(TriggerType.EVENT, "event-bus", event_id=event_id)
+    execution = Execution.request(
+        event_execution_id(command.job_id, event_id),
+        await _snapshot(command.job_id, deps),
+        trigger,
+        at=deps.clock.now(),
+        event=dict(command.event),
+    )
+    return await _save_first_decision(execution, deps)
+
+
+async def record_skipped_occurrences(
+    command: RecordSkippedOccurrences, deps: Dependencies
+) -> Outcome[SkippedOccurrences | None]:
+    skipped = SkippedOccurrences.record(
+        command.job_id, command.reason, command.instants, at=deps.clock.now(), count=command.count
+    )
+    return await _save_first_decision(skipped, deps)
+
+
+async def _snapshot(job_id: UUID, deps: Dependencies) -> JobSnapshot:
+    job = await deps.store.load(job_id, Job)
+    job.check_can_run()
+    return snapshot_of(job)
+
+
+async def _save_first_decision[A: Execution | SkippedOccurrences](
+    aggregate: A, deps: Dependencies
+) -> Outcome[A | None]:
+    try:
+        return Outcome(aggregate, await deps.store.save(aggregate))
+    except ConcurrencyConflict:
+        return Outcome(None, 0, changed=False)

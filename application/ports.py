@@ -1,0 +1,71 @@
+"""Ports: what the application needs from the outside world, stated as Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Clock(Protocol):
+    """Now, as a UTC-aware datetime."""
+
+    def now(self) -> datetime: ...
+
+
+class Sampler(Protocol):
+    """A uniform sample in [0, 1), for retry jitter."""
+
+    def __call__(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedChange:
+    """One stored event of an aggregate, as the audit trail shows it."""
+
+    version: int
+    type: str
+    at: datetime
+    actor: str | None
+    data: Mapping[str, Any]
+
+
+class EventStore(Protocol):
+    """The write side: load aggregates, save their new events atomically, read their history.
+
+    `save` returns the store position (notification id) of the last event saved, or 0 when
+    there was nothing to save. It raises ConcurrencyConflict when another writer got there
+    first, including when an aggregate with the same id already exists.
+    """
+
+    async def load(self, aggregate_id: UUID, kind: type[A]) -> A: ...
+
+    async def save(self, *aggregates: Aggregate) -> int: ...
+
+    async def history(self, aggregate_id: UUID) -> list[RecordedChange]: ...
+
+    async def head(self) -> int: ...
+
+
+class ModuleCatalog(Protocol):
+    """The modules found on MODULES_PATH: which exist and which handler files they hold."""
+
+    def problems_with_handler(self, module_id: str, handler: str) -> list[tuple[str, str]]:
+        """(field, message) pairs for an unknown module or a handler file that is not there."""
+        ...
+
+    def event_schema_problems(self, name: str, payload: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(field, message) pairs where the payload breaks a module's schema for this name."""
+        ...
+
+
+class ReadModelSync(Protocol):
+    """Read-your-writes: wait, bounded, until the read models have caught up to a position."""
+
+    async def wait_for(self, position: int, within: float = 2.0) -> bool: ...

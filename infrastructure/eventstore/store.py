@@ -1,0 +1,87 @@
+"""The EventStore port on the eventsourcing library: reads in threads, writes by group commit."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import OperationalError, PersistenceError
+
+from application.errors import ConcurrencyConflict, NotFound, ServiceUnavailable
+from application.ports import RecordedChange
+from infrastructure.eventstore.mapper import event_fields
+from infrastructure.eventstore.writer import GroupCommitWriter
+
+_KIND_NAMES = {"Job": "job", "Execution": "execution", "Module": "module", "BusEvent": "event"}
+
+
+class EventsourcingStore:
+    """Implements application.ports.EventStore. The library is synchronous: every call that
+    touches Postgres runs on a bounded thread pool, never on the event loop."""
+
+    def __init__(self, app: Application[UUID], threads: int = 8) -> None:
+        self.app = app
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="almanac-store")
+        self._writer = GroupCommitWriter(app)
+
+    async def load[A: Aggregate](self, aggregate_id: UUID, kind: type[A]) -> A:
+        try:
+            aggregate = await self._in_thread(self.app.repository.get, aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(_kind(kind), aggregate_id) from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(_kind(kind), aggregate_id)
+        return aggregate
+
+    async def save(self, *aggregates: Aggregate) -> int:
+        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+        if not events:
+            return 0
+        try:
+            return await asyncio.wrap_future(self._writer.submit(events))
+        except ConcurrencyConflict:
+            raise
+        except (OperationalError, PersistenceError) as error:
+            raise ServiceUnavailable(f"the event store is unavailable: {error}") from error
+
+    async def history(self, aggregate_id: UUID) -> list[RecordedChange]:
+        events = await self._in_thread(self._events_of, aggregate_id)
+        return [_change(event) for event in events]
+
+    async def head(self) -> int:
+        return int(await self._in_thread(self.app.recorder.max_notification_id) or 0)
+
+    def close(self) -> None:
+        self._writer.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.app.close()
+
+    def _events_of(self, aggregate_id: UUID) -> list[Any]:
+        return list(self.app.events.get(aggregate_id))
+
+    async def _in_thread(self, function: Any, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, function, *args)
+        except OperationalError as error:
+            raise ServiceUnavailable(f"the event store is unavailable: {error}") from error
+
+
+def _kind(kind: type[Aggregate]) -> str:
+    return _KIND_NAMES.get(kind.__name__, kind.__name__.lower())
+
+
+def _change(event: Any) -> RecordedChange:
+    data = event_fields(event)
+    actor = data.pop("actor", None)
+    return RecordedChange(
+        version=event.originator_version,
+        type=type(event).TOPIC,
+        at=event.timestamp,
+        actor=actor,
+        data=data,
+    )
