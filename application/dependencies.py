@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from application.errors import ConcurrencyConflict
 from application.ports import Clock, EventStore, ModuleCatalog, Sampler
@@ -27,7 +27,7 @@ class Dependencies:
     clock: Clock
     modules: ModuleCatalog
     sample: Sampler
-    defaults: JobDefaults = JobDefaults()
+    defaults: JobDefaults = field(default_factory=JobDefaults)
 
 
 def retry_on_conflict[**P, R](handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:

@@ -1,0 +1,113 @@
+"""Follows the event store's notification log in order, from a position, forever.
+
+Every save NOTIFYs the channel named after the events table; that only wakes us up early.
+A poll every second is the fallback, so a lost notification or a dropped LISTEN connection
+delays delivery by at most a second and never stalls it. Saves hold the table lock until
+commit, so notification ids become visible in commit order and a reader never skips one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from infrastructure.eventstore.mapper import decode_event
+from infrastructure.postgres.pool import connect
+
+log = logging.getLogger(__name__)
+EVENTS_TABLE = "almanac_events"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    position: int
+    originator_id: UUID
+    version: int
+    topic: str
+    state: bytes
+
+    def decode(self) -> Any:
+        return decode_event(self.topic, self.state, self.originator_id, self.version)
+
+
+class LogTailer:
+    """Yields batches of stored events after a position, waiting when caught up."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        database_url: str,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        topics: tuple[str, ...] = (),
+    ) -> None:
+        self._pool = pool
+        self._url = database_url
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._topics = list(topics)
+        self._wake = asyncio.Event()
+
+    async def batches(self, after: int) -> AsyncIterator[list[StoredRow]]:
+        listener = asyncio.create_task(self._listen(), name="almanac-log-listen")
+        try:
+            position = after
+            while True:
+                rows = await self.read(position, self._batch_size)
+                if rows:
+                    position = rows[-1].position
+                    yield rows
+                    continue
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+    async def read(self, after: int, limit: int) -> list[StoredRow]:
+        """Stored events with position > after, in order (optionally only some topics)."""
+        topic_filter = "AND topic = ANY($3::text[])" if self._topics else ""
+        sql = (
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            f"FROM {EVENTS_TABLE} WHERE notification_id > $1 {topic_filter} "
+            "ORDER BY notification_id LIMIT $2"
+        )
+        args: list[Any] = [after, limit] + ([self._topics] if self._topics else [])
+        rows = await self._pool.fetch(sql, *args)
+        return [StoredRow(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+
+    async def _listen(self) -> None:
+        """Keep a LISTEN connection up; reconnect after failures (polling covers the gap)."""
+        while True:
+            try:
+                connection = await connect(self._url)
+            except (OSError, asyncpg.PostgresError) as error:
+                log.debug("LISTEN connection failed (%s); polling meanwhile", error)
+                await asyncio.sleep(self._poll_interval)
+                continue
+            closed = asyncio.Event()
+            connection.add_termination_listener(_setter(closed))
+            try:
+                await connection.add_listener(EVENTS_TABLE, self._notified)
+                await closed.wait()
+            except (OSError, asyncpg.PostgresError):
+                pass
+            finally:
+                with contextlib.suppress(Exception):
+                    await connection.close()
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
+
+def _setter(event: asyncio.Event) -> Callable[[object], None]:
+    return lambda _: event.set()

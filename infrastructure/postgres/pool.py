@@ -1,0 +1,45 @@
+"""asyncpg pools with JSON columns encoded and decoded by msgspec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import msgspec
+
+_encode = msgspec.json.Encoder().encode
+
+
+def _encode_json(value: Any) -> str:
+    return _encode(value).decode()
+
+
+async def _init_connection(connection: asyncpg.Connection) -> None:
+    for type_name in ("jsonb", "json"):
+        await connection.set_type_codec(
+            type_name, encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog"
+        )
+
+
+async def open_pool(database_url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """A pool whose connections speak JSON natively; the caller closes it."""
+    pool = await asyncpg.create_pool(
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        command_timeout=30,
+        server_settings={"application_name": "almanac"},
+    )
+    if pool is None:  # only when asyncpg is misused; keeps the return type honest
+        raise RuntimeError("asyncpg returned no pool")
+    return pool
+
+
+async def connect(database_url: str) -> asyncpg.Connection:
+    """One connection with the same JSON codecs (for LISTEN and advisory locks)."""
+    connection = await asyncpg.connect(
+        database_url, server_settings={"application_name": "almanac"}
+    )
+    await _init_connection(connection)
+    return connection

@@ -1,0 +1,32 @@
+"""Register the modules found on MODULES_PATH (idempotent: deterministic ids, no-op repeats)."""
+
+from __future__ import annotations
+
+import logging
+
+from application.commands import RegisterModule
+from application.modules import register_module
+from infrastructure.settings import Settings
+from interfaces.bootstrap.runtime import Runtime, open_runtime
+
+log = logging.getLogger(__name__)
+ACTOR = "module-sync"
+
+
+async def sync_modules(settings: Settings) -> None:
+    async with open_runtime(settings, pool_size=2, store_threads=2) as runtime:
+        await register_all(runtime)
+
+
+async def register_all(runtime: Runtime) -> int:
+    """Register every loaded module and its jobs; report bad manifests. Returns the position."""
+    for problem in runtime.catalog.problems:
+        log.error("module not loaded: %s", problem)
+    position = 0
+    for module in runtime.catalog.modules.values():
+        command = RegisterModule(module.manifest, module.jobs, ACTOR)
+        outcome = await register_module(command, runtime.deps)
+        position = max(position, outcome.position)
+        if outcome.changed:
+            log.info("registered module %s with %d jobs", module.name, len(module.jobs))
+    return position

@@ -1,0 +1,65 @@
+"""The composition root: builds every adapter from Settings inside one exit stack.
+
+Nothing connects at import time. Each role (api, worker, scheduler, projector) opens a
+Runtime, takes what it needs, and everything closes in reverse order on exit.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+from redis.asyncio import Redis
+
+from application.dependencies import Dependencies, JobDefaults
+from infrastructure.eventstore.factory import build_application, postgres_env
+from infrastructure.eventstore.store import EventsourcingStore
+from infrastructure.modules.catalog import FilesystemModuleCatalog
+from infrastructure.postgres.pool import open_pool
+from infrastructure.settings import Settings
+
+
+class SystemClock:
+    """Implements application.ports.Clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    database_url: str
+    redis_url: str
+    pool: asyncpg.Pool
+    redis: Redis
+    store: EventsourcingStore
+    catalog: FilesystemModuleCatalog
+    deps: Dependencies
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings, *, pool_size: int = 10, store_threads: int = 8
+) -> AsyncIterator[Runtime]:
+    """Connect to Postgres and Redis and build the write side; close all on exit."""
+    if settings.database_url is None or settings.redis_url is None:
+        raise RuntimeError("servers must be started before a runtime opens")
+    async with AsyncExitStack() as stack:
+        pool = await open_pool(settings.database_url, max_size=pool_size)
+        stack.push_async_callback(pool.close)
+        redis = Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=15)
+        stack.push_async_callback(redis.aclose)
+        app = build_application(postgres_env(settings.database_url, pool_size=store_threads))
+        store = EventsourcingStore(app, threads=store_threads)
+        stack.callback(store.close)
+        defaults = JobDefaults(settings.default_timeout_ms, settings.default_retries)
+        catalog = FilesystemModuleCatalog(settings.modules_path, defaults).load()
+        deps = Dependencies(store, SystemClock(), catalog, random.random, defaults)
+        yield Runtime(
+            settings, settings.database_url, settings.redis_url, pool, redis, store, catalog, deps
+        )
