@@ -54,7 +54,7 @@ class Supervisor:
     def _start(self, role: str, restarts: int = 0) -> None:
         command = [sys.executable, "-m", "interfaces.cli", role]
         # Own session: a terminal's Ctrl-C reaches only us, and we stop roles in order.
-        process = subprocess.Popen(command, env=self._env, start_new_session=True)
+        process = subprocess.Popen(command, env=self._env, start_new_session=True)  # noqa: S603
         self._children[role] = _Child(role, process, restarts=restarts)
         log.info("started %s (pid %d)", role, process.pid)
 

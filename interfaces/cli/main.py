@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Coroutine
@@ -24,10 +25,8 @@ def main() -> None:
 
 
 def _run(coroutine: Coroutine[Any, Any, Any]) -> None:
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is a normal way to stop a role
         asyncio.run(coroutine)
-    except KeyboardInterrupt:
-        pass
 
 
 @click.group()
