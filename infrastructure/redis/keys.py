@@ -34,10 +34,9 @@ class RedisKeys:
         """Cancel requests for running attempts, fanned out to every worker."""
         return f"{self.prefix}:control"
 
-    @property
-    def epoch(self) -> str:
-        """A marker that disappears when Redis loses its data (failover, no AOF)."""
-        return f"{self.prefix}:epoch"
+    def epoch(self, owner: str) -> str:
+        """A marker that disappears when Redis loses its data (failover, restart without AOF)."""
+        return f"{self.prefix}:epoch:{owner}"
 
     def logs(self, execution_id: str) -> str:
         """Pub/sub channel announcing new log lines of one execution."""
