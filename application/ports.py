@@ -69,3 +69,15 @@ class ReadModelSync(Protocol):
     """Read-your-writes: wait, bounded, until the read models have caught up to a position."""
 
     async def wait_for(self, position: int, within: float = 2.0) -> bool: ...
+
+
+class CommandSender(Protocol):
+    """Sends RunExecution(execution, attempt) to the workers; delivery is at-least-once."""
+
+    async def send_run(self, execution_id: UUID, attempt: int) -> None: ...
+
+
+class WorkerLiveness(Protocol):
+    """Which workers have heartbeated recently."""
+
+    async def live_workers(self, within_seconds: float) -> set[str]: ...

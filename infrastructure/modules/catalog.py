@@ -94,6 +94,12 @@ class FilesystemModuleCatalog:
             raise InvalidValue("handler", f"no file {handler!r} in module {module_id!r}")
         return target
 
+    def module_folder(self, module_id: str) -> Path:
+        module = self.modules.get(module_id)
+        if module is None:
+            raise InvalidValue("moduleId", f"unknown module {module_id!r}")
+        return module.folder.resolve()
+
     def event_schema_problems(self, name: str, payload: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
         for module in self.modules.values():

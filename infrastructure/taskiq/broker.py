@@ -1,0 +1,124 @@
+"""RunExecution commands on a taskiq-redis stream broker, with the gaps taskiq leaves filled.
+
+taskiq's stream broker reclaims a dead consumer's messages only after a read that returned
+something, and loses its consumer group with Redis's data. This subclass reads one message at
+a time (nothing stranded in a dead consumer's hands), reclaims idle messages on a timer, and
+recreates the group at `0` when Redis forgot it. A reclaimed message of a still-running
+attempt is harmless: the worker's claim finds the attempt taken and drops it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
+from uuid import UUID
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+from taskiq import AckableMessage
+from taskiq.decor import AsyncTaskiqDecoratedTask
+from taskiq_redis import RedisStreamBroker
+
+from infrastructure.redis.keys import RedisKeys
+
+log = logging.getLogger(__name__)
+RUN_EXECUTION = "almanac.run_execution"
+RECLAIM_INTERVAL = 5.0
+
+
+class AlmanacStreamBroker(RedisStreamBroker):
+    """xread_count=1, reclaim on a timer, consumer group recreated when missing."""
+
+    async def _declare_consumer_group(self) -> None:
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            try:
+                await redis.xgroup_create(
+                    self.queue_name, self.consumer_group_name, id="0", mkstream=True
+                )
+            except ResponseError as error:
+                if "BUSYGROUP" not in str(error):
+                    raise
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        last_reclaim = time.monotonic()
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            while True:
+                for message in await self._read(redis):
+                    yield message
+                if time.monotonic() - last_reclaim >= RECLAIM_INTERVAL:
+                    last_reclaim = time.monotonic()
+                    for message in await self._reclaim(redis):
+                        yield message
+
+    async def _read(self, redis: Redis) -> list[AckableMessage]:
+        try:
+            fetched: Any = await redis.xreadgroup(
+                self.consumer_group_name,
+                self.consumer_name,
+                {self.queue_name: ">"},
+                block=self.block,
+                count=1,
+            )
+        except ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+            log.warning("the workers' consumer group is gone (Redis lost data?); recreating it")
+            await self._declare_consumer_group()
+            return []
+        return [
+            self._message(entry_id, data)
+            for _, entries in fetched or []
+            for entry_id, data in entries
+        ]
+
+    async def _reclaim(self, redis: Redis) -> list[AckableMessage]:
+        try:
+            claimed: Any = await redis.xautoclaim(
+                self.queue_name,
+                self.consumer_group_name,
+                self.consumer_name,
+                min_idle_time=self.idle_timeout,
+                count=10,
+            )
+        except ResponseError:
+            return []
+        return [self._message(entry_id, data) for entry_id, data in claimed[1] if data]
+
+    def _message(self, entry_id: Any, data: Any) -> AckableMessage:
+        ack: Callable[[], Awaitable[None]] = self._ack_generator(
+            id=entry_id, queue_name=self.queue_name
+        )
+        return AckableMessage(data=data[b"data"], ack=ack)
+
+
+def build_broker(redis_url: str, keys: RedisKeys, idle_timeout_ms: int) -> AlmanacStreamBroker:
+    """One broker per process; messages are JSON (taskiq's default serializer), never pickle."""
+    return AlmanacStreamBroker(
+        redis_url,
+        queue_name=keys.tasks,
+        consumer_group_name=keys.task_group,
+        xread_block=1000,
+        xread_count=1,
+        idle_timeout=idle_timeout_ms,
+        maxlen=10_000_000,
+    )
+
+
+async def _run_execution_placeholder(execution_id: str, attempt: int) -> None:
+    """Producers only need the task's name; workers register the real function."""
+    raise NotImplementedError
+
+
+class TaskiqCommandSender:
+    """Implements application.ports.CommandSender with taskiq task ids `<execution>:<attempt>`."""
+
+    def __init__(self, broker: AlmanacStreamBroker) -> None:
+        self._task: AsyncTaskiqDecoratedTask[Any, Any] = broker.find_task(
+            RUN_EXECUTION
+        ) or broker.register_task(_run_execution_placeholder, task_name=RUN_EXECUTION)
+
+    async def send_run(self, execution_id: UUID, attempt: int) -> None:
+        kicker = self._task.kicker().with_task_id(f"{execution_id}:{attempt}")
+        await kicker.kiq(execution_id=str(execution_id), attempt=attempt)

@@ -1,0 +1,91 @@
+"""The scheduler role: dispatcher, reaper and cron scheduler.
+
+The dispatcher and the reaper each run under a leadership lock (one active, standbys take
+over); cron scheduling needs no lock: occurrence ids are deterministic, so replicas racing
+for an occurrence produce one execution.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from application.dispatcher import Dispatcher
+from application.reaper import reap_lost_attempts
+from infrastructure.dispatch import DispatcherService
+from infrastructure.postgres.leadership import run_as_leader
+from infrastructure.postgres.workers import PostgresWorkerLiveness
+from infrastructure.readmodels import ReadModels, open_read_models
+from infrastructure.redis.keys import RedisKeys
+from infrastructure.settings import Settings
+from infrastructure.taskiq.broker import TaskiqCommandSender, build_broker
+from interfaces.bootstrap.runtime import Runtime, open_runtime
+from interfaces.bootstrap.signals import stop_event
+
+log = logging.getLogger(__name__)
+REAP_INTERVAL = 2.0
+
+
+async def serve_scheduler(settings: Settings) -> None:
+    stop = stop_event()
+    async with open_runtime(settings) as runtime:
+        keys = RedisKeys(settings.redis_prefix)
+        async with open_read_models(
+            runtime.pool, runtime.database_url, runtime.redis, settings.redis_prefix
+        ) as read:
+            broker = build_broker(runtime.redis_url, keys, idle_timeout_ms=60_000)
+            await broker.startup()
+            try:
+                await _until_stopped(stop, _services(runtime, read, keys, broker))
+            finally:
+                await broker.shutdown()
+
+
+def _services(
+    runtime: Runtime, read: ReadModels, keys: RedisKeys, broker: Any
+) -> list[Coroutine[Any, Any, None]]:
+    dispatcher = DispatcherService(
+        dispatcher=Dispatcher(TaskiqCommandSender(broker), runtime.deps.clock),
+        pool=runtime.pool,
+        database_url=runtime.database_url,
+        redis=runtime.redis,
+        keys=keys,
+        executions=read.executions,
+        sync=read.sync,
+    )
+    return [
+        run_as_leader(runtime.database_url, "dispatcher", dispatcher.run),
+        run_as_leader(runtime.database_url, "reaper", _reaper(runtime, read)),
+    ]
+
+
+def _reaper(runtime: Runtime, read: ReadModels) -> Callable[[], Coroutine[Any, Any, None]]:
+    workers = PostgresWorkerLiveness(runtime.pool)
+    lease = runtime.settings.lease_timeout_ms / 1000
+
+    async def loop() -> None:
+        while True:
+            try:
+                await reap_lost_attempts(read.executions, workers, runtime.deps, lease)
+            except Exception as error:  # keep reaping; a failed round is retried next time
+                log.warning("reaping failed: %s", error)
+            await asyncio.sleep(REAP_INTERVAL)
+
+    return loop
+
+
+async def _until_stopped(stop: asyncio.Event, services: list[Coroutine[Any, Any, None]]) -> None:
+    tasks = [asyncio.create_task(service) for service in services]
+    waiter = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({*tasks, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (*tasks, waiter):
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    for task in done:
+        if task is not waiter and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
