@@ -21,6 +21,14 @@ from application.queries import (
     ModuleQueries,
     OverviewQueries,
 )
+from infrastructure.readmodels.event_queries import PostgresEventQueries
+from infrastructure.readmodels.execution_queries import PostgresExecutionQueries
+from infrastructure.readmodels.job_queries import PostgresJobQueries
+from infrastructure.readmodels.module_queries import PostgresModuleQueries
+from infrastructure.readmodels.overview_queries import PostgresOverviewQueries
+from infrastructure.readmodels.registry import PROJECTION_NAMES
+from infrastructure.readmodels.retention import PostgresEventRetention
+from infrastructure.readmodels.sync import PostgresReadModelSync
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,5 +47,17 @@ async def open_read_models(
     pool: asyncpg.Pool, database_url: str, redis: Redis, redis_prefix: str
 ) -> AsyncIterator[ReadModels]:
     """Queries over `pool`; `sync` listens for projection progress on its own connection."""
-    raise NotImplementedError("read models are being built")
-    yield  # pragma: no cover
+    sync = PostgresReadModelSync(pool, database_url, PROJECTION_NAMES)
+    await sync.start()
+    try:
+        yield ReadModels(
+            jobs=PostgresJobQueries(pool),
+            executions=PostgresExecutionQueries(pool),
+            events=PostgresEventQueries(pool),
+            modules=PostgresModuleQueries(pool),
+            overview=PostgresOverviewQueries(pool),
+            retention=PostgresEventRetention(pool, redis, redis_prefix),
+            sync=sync,
+        )
+    finally:
+        await sync.close()

@@ -1,0 +1,191 @@
+"""Job queries over rm_jobs and rm_job_runs; history straight from the job's own events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from application.views import (
+    BackoffView,
+    ExecutionSummary,
+    HistoryEntry,
+    JobFilters,
+    JobView,
+    MisfireView,
+    Page,
+    PageRequest,
+    RunCounts,
+)
+from domain.cron import CronSchedule
+from domain.errors import DomainError
+from infrastructure.eventstore.mapper import decode_event, event_fields
+from infrastructure.postgres.log_tailer import EVENTS_TABLE
+from infrastructure.readmodels.cursor import decode_cursor, encode_cursor
+
+SKIPPED = "job.occurrences-skipped"
+_SELECT = """
+SELECT j.id, j.enabled, j.definition, j.version, j.created_at, j.updated_at,
+       r.total, r.completed, r.failed, r.timeout, r.cancelled, r.duration_sum_ms,
+       r.duration_count, r.last_id, r.last_status, r.last_created_at, r.last_finished_at,
+       r.last_duration_ms
+FROM rm_jobs j LEFT JOIN rm_job_runs r ON r.job_id = j.id
+WHERE NOT j.deleted"""
+
+
+class PostgresJobQueries:
+    """Implements application.queries.JobQueries; `clock` gives `now` for next_run_at."""
+
+    def __init__(self, pool: asyncpg.Pool, clock: Callable[[], datetime] | None = None) -> None:
+        self._pool = pool
+        self._now = clock or (lambda: datetime.now(UTC))
+
+    async def get_job(self, job_id: UUID) -> JobView | None:
+        record = await self._pool.fetchrow(f"{_SELECT} AND j.id = $1", job_id)
+        return None if record is None else job_view(record, self._now())
+
+    async def list_jobs(self, filters: JobFilters, page: PageRequest) -> Page[JobView]:
+        """One query on the (name, id) index; the cursor is the last (name, id) returned."""
+        conditions, args = _conditions(filters)
+        if page.cursor:
+            name, job_id = decode_cursor(page.cursor, tuple[str, UUID])
+            args += [name, job_id]
+            conditions.append(f"(j.name, j.id) > (${len(args) - 1}, ${len(args)})")
+        args.append(page.limit + 1)
+        where = "".join(f" AND {condition}" for condition in conditions)
+        sql = f"{_SELECT}{where} ORDER BY j.name, j.id LIMIT ${len(args)}"
+        records = await self._pool.fetch(sql, *args)
+        now = self._now()
+        items = [job_view(record, now) for record in records[: page.limit]]
+        cursor = None
+        if len(records) > page.limit:
+            cursor = encode_cursor([items[-1].name, items[-1].id])
+        return Page(items, cursor)
+
+    async def job_history(self, job_id: UUID) -> Sequence[HistoryEntry]:
+        """The job's own events and its skipped occurrences, oldest first."""
+        async with self._pool.acquire() as connection:
+            stored = await connection.fetch(
+                f"SELECT originator_version, topic, state FROM {EVENTS_TABLE} "
+                "WHERE originator_id = $1 AND topic LIKE 'job.%' ORDER BY originator_version",
+                job_id,
+            )
+            skips = await connection.fetch(
+                "SELECT reason, first, last, count, at FROM rm_skipped_occurrences "
+                "WHERE job_id = $1 ORDER BY at, id",
+                job_id,
+            )
+        entries = [_history_entry(job_id, r[0], r[1], bytes(r[2])) for r in stored]
+        entries += [_skip_entry(record) for record in skips]
+        return sorted(entries, key=lambda entry: entry.at)
+
+
+def _conditions(filters: JobFilters) -> tuple[list[str], list[Any]]:
+    conditions: list[str] = []
+    args: list[Any] = []
+    if filters.enabled is not None:
+        args.append(filters.enabled)
+        conditions.append(f"j.enabled = ${len(args)}")
+    if filters.module_id is not None:
+        args.append(filters.module_id)
+        conditions.append(f"j.module_id = ${len(args)}")
+    if filters.q:
+        args.append(f"%{like_escape(filters.q)}%")
+        conditions.append(f"j.name ILIKE ${len(args)}")
+    return conditions, args
+
+
+def like_escape(text: str) -> str:
+    """Match `text` literally inside a LIKE pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def job_view(record: asyncpg.Record, now: datetime) -> JobView:
+    d: dict[str, Any] = record["definition"]
+    retry, misfire = d["retry"], d["misfire"]
+    return JobView(
+        id=record["id"],
+        name=d["name"],
+        description=d["description"],
+        module_id=d["module_id"],
+        handler=d["handler"],
+        schedule=d["schedule"],
+        timezone=d["timezone"],
+        enabled=record["enabled"],
+        timeout=d["timeout_ms"],
+        retries=retry["retries"],
+        backoff=BackoffView(retry["base_ms"], retry["max_ms"], retry["jitter"]),
+        config=d["config"],
+        overlap=d["overlap"],
+        misfire=MisfireView(misfire["grace_ms"], misfire["catch_up"], misfire["limit"]),
+        triggers=tuple(d["triggers"]),
+        webhooks=tuple(d["webhooks"]),
+        version=record["version"],
+        created_at=record["created_at"],
+        updated_at=record["updated_at"],
+        next_run_at=next_run(d, record["enabled"], now),
+        last_execution=_last_execution(record),
+        runs=_runs(record),
+        average_duration_ms=_average(record),
+    )
+
+
+def next_run(definition: Mapping[str, Any], enabled: bool, now: datetime) -> datetime | None:
+    schedule = definition["schedule"]
+    if not enabled or not schedule:
+        return None
+    try:
+        return CronSchedule(schedule, definition["timezone"]).next_after(now)
+    except (DomainError, ValueError, RuntimeError, KeyError):
+        return None
+
+
+def _last_execution(record: asyncpg.Record) -> ExecutionSummary | None:
+    if record["last_id"] is None:
+        return None
+    return ExecutionSummary(
+        id=record["last_id"],
+        status=record["last_status"],
+        created_at=record["last_created_at"],
+        finished_at=record["last_finished_at"],
+        duration_ms=record["last_duration_ms"],
+    )
+
+
+def _runs(record: asyncpg.Record) -> RunCounts:
+    if record["total"] is None:
+        return RunCounts()
+    return RunCounts(
+        total=record["total"],
+        completed=record["completed"],
+        failed=record["failed"],
+        timeout=record["timeout"],
+        cancelled=record["cancelled"],
+    )
+
+
+def _average(record: asyncpg.Record) -> int | None:
+    if not record["duration_count"]:
+        return None
+    return round(int(record["duration_sum_ms"]) / int(record["duration_count"]))
+
+
+def _history_entry(job_id: UUID, version: int, topic: str, state: bytes) -> HistoryEntry:
+    event = decode_event(topic, state, job_id, version)
+    data = event_fields(event)
+    actor = data.pop("actor", None)
+    return HistoryEntry(type=topic, at=event.timestamp, actor=actor, data=data, version=version)
+
+
+def _skip_entry(record: asyncpg.Record) -> HistoryEntry:
+    data = {
+        "reason": record["reason"],
+        "first": msgspec.to_builtins(record["first"]),
+        "last": msgspec.to_builtins(record["last"]),
+        "count": record["count"],
+    }
+    return HistoryEntry(type=SKIPPED, at=record["at"], actor=None, data=data)

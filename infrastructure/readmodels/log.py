@@ -1,0 +1,102 @@
+"""Reading the store's log for projections: matching events after a position, and how far
+the read got, from one snapshot.
+
+Saves hold the events table's lock until they commit, so once an id is visible every lower id
+is final. A read therefore passes the head it saw even when no event there matched its topics,
+which lets every projection's position reach every store position (read-your-writes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from infrastructure.postgres.log_tailer import EVENTS_TABLE, StoredRow
+from infrastructure.postgres.pool import connect
+from infrastructure.readmodels.projection import Connection
+
+log = logging.getLogger(__name__)
+Executor = Connection | asyncpg.Pool
+
+_READ = f"""
+WITH head AS (SELECT coalesce(max(notification_id), 0) AS id FROM {EVENTS_TABLE})
+SELECT head.id, e.notification_id, e.originator_id, e.originator_version, e.topic, e.state
+FROM head LEFT JOIN LATERAL (
+    SELECT notification_id, originator_id, originator_version, topic, state
+    FROM {EVENTS_TABLE}
+    WHERE notification_id > $1 AND notification_id <= head.id AND topic = ANY($2::text[])
+    ORDER BY notification_id LIMIT $3
+) e ON true
+ORDER BY e.notification_id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class LogSlice:
+    """Matching rows after a position; `end` is the position passed (no later row is missed)."""
+
+    rows: list[StoredRow]
+    end: int
+    full: bool
+
+
+async def read_log(executor: Executor, after: int, topics: Sequence[str], limit: int) -> LogSlice:
+    records = await executor.fetch(_READ, after, list(topics), limit)
+    head = int(records[0][0]) if records else after
+    rows = [StoredRow(r[1], r[2], r[3], r[4], bytes(r[5])) for r in records if r[1] is not None]
+    full = len(rows) >= limit
+    end = rows[-1].position if full else max(head, after)
+    return LogSlice(rows, end, full)
+
+
+class LogSignal:
+    """One LISTEN connection per process wakes every subscribed runner when the store commits.
+
+    It only wakes runners early: they poll anyway, so a lost notification or a dropped
+    connection delays them by at most their poll interval.
+    """
+
+    def __init__(self, database_url: str, retry_interval: float = 1.0) -> None:
+        self._url = database_url
+        self._retry = retry_interval
+        self._wakes: list[asyncio.Event] = []
+
+    def subscribe(self) -> asyncio.Event:
+        wake = asyncio.Event()
+        self._wakes.append(wake)
+        return wake
+
+    async def run(self) -> None:
+        """Keep the LISTEN connection up until cancelled."""
+        while True:
+            try:
+                connection = await connect(self._url)
+            except (OSError, asyncpg.PostgresError) as error:
+                log.debug("LISTEN connection failed (%s); polling meanwhile", error)
+                await asyncio.sleep(self._retry)
+                continue
+            closed = asyncio.Event()
+            connection.add_termination_listener(setter(closed))
+            try:
+                await connection.add_listener(EVENTS_TABLE, self._notified)
+                self._notified()
+                await closed.wait()
+            except (OSError, asyncpg.PostgresError):
+                await asyncio.sleep(self._retry)
+            finally:
+                with contextlib.suppress(Exception):
+                    await connection.close()
+
+    def _notified(self, *_: object) -> None:
+        for wake in self._wakes:
+            wake.set()
+
+
+def setter(event: asyncio.Event) -> Callable[[object], None]:
+    """A termination listener that sets `event`."""
+    return lambda _: event.set()

@@ -1,0 +1,81 @@
+"""What a projection is: a name, the topics it consumes, its tables, and a batch `apply`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import asyncpg
+import msgspec
+from asyncpg.pool import PoolConnectionProxy
+
+# A connection of our own or one borrowed from a pool: projections work on either.
+Connection = asyncpg.Connection | PoolConnectionProxy
+_encode = msgspec.json.Encoder().encode
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """A decoded domain event at its store position (notification id)."""
+
+    position: int
+    event: Any
+
+    @property
+    def topic(self) -> str:
+        topic: str = type(self.event).TOPIC
+        return topic
+
+
+class Projection:
+    """Keeps some read-model tables from a batch of events, inside the caller's transaction.
+
+    `suffix` redirects every table to a twin (e.g. `rm_jobs__rebuild`), which is how a rebuild
+    fills fresh tables while the live ones keep serving reads.
+    """
+
+    name: ClassVar[str]
+    topics: ClassVar[tuple[str, ...]]
+    tables: ClassVar[tuple[str, ...]]
+
+    def __init__(self, suffix: str = "") -> None:
+        self.suffix = suffix
+
+    def table(self, name: str) -> str:
+        return name + self.suffix
+
+    async def apply(self, connection: Connection, events: Sequence[LoggedEvent]) -> None:
+        raise NotImplementedError
+
+
+def json_text(value: Any) -> str | None:
+    """A JSON document as text for a `::jsonb` cast; None stays SQL NULL."""
+    return None if value is None else _encode(value).decode()
+
+
+def unnest_upsert(
+    table: str, columns: Sequence[tuple[str, str]], key: str, update: Sequence[str] = ()
+) -> str:
+    """`INSERT ... SELECT FROM unnest($1::t1[], ...)`, one array per column, optionally upserting.
+
+    jsonb columns travel as text arrays and are cast in SQL, so one round trip writes a batch.
+    """
+    names = ", ".join(name for name, _ in columns)
+    arrays = ", ".join(_array(index, kind) for index, (_, kind) in enumerate(columns, 1))
+    sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"
+    if update:
+        assignments = ", ".join(f"{name} = excluded.{name}" for name in update)
+        sql += f" ON CONFLICT ({key}) DO UPDATE SET {assignments}"
+    return sql
+
+
+def _array(index: int, kind: str) -> str:
+    if kind == "jsonb":
+        return f"${index}::text[]::jsonb[]"
+    return f"${index}::{kind}[]"
+
+
+def columns_of(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows turned into one list per column, as unnest wants them."""
+    return [[row[index] for row in rows] for index in range(width)]

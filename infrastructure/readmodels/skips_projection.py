@@ -1,0 +1,49 @@
+"""Projection `skips`: occurrences of a job that did not run, and why."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from infrastructure.readmodels.projection import (
+    Connection,
+    LoggedEvent,
+    Projection,
+    columns_of,
+    unnest_upsert,
+)
+
+_COLUMNS = (
+    ("id", "uuid"),
+    ("job_id", "uuid"),
+    ("reason", "text"),
+    ("first", "timestamptz"),
+    ("last", "timestamptz"),
+    ("count", "int4"),
+    ("at", "timestamptz"),
+)
+
+
+class SkipsProjection(Projection):
+    """One row per job.occurrences-skipped event (each is its own aggregate, never changed)."""
+
+    name = "skips"
+    topics = ("job.occurrences-skipped",)
+    tables = ("rm_skipped_occurrences",)
+
+    async def apply(self, connection: Connection, events: Sequence[LoggedEvent]) -> None:
+        rows = [
+            (
+                e.event.originator_id,
+                e.event.job_id,
+                str(e.event.reason),
+                e.event.first,
+                e.event.last,
+                e.event.count,
+                e.event.timestamp,
+            )
+            for e in events
+        ]
+        await connection.execute(
+            unnest_upsert(self.table("rm_skipped_occurrences"), _COLUMNS, "id"),
+            *columns_of(rows, len(_COLUMNS)),
+        )

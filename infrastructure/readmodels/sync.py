@@ -1,0 +1,129 @@
+"""Read-your-writes: wait until every projection has passed a store position.
+
+One LISTEN connection on `almanac_projections` keeps the latest positions in memory; the
+positions table is read when (re)connecting and when a wait times out, so a missed
+notification costs a little latency, never a wrong answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+import asyncpg
+
+from infrastructure.postgres.pool import connect
+from infrastructure.readmodels.log import setter
+from infrastructure.readmodels.positions import CHANNEL, read_positions
+
+log = logging.getLogger(__name__)
+POLL_INTERVAL = 0.05  # while the LISTEN connection is down, waits poll the table this often
+
+
+class PostgresReadModelSync:
+    """Implements application.ports.ReadModelSync."""
+
+    def __init__(self, pool: asyncpg.Pool, database_url: str, names: Sequence[str]) -> None:
+        self._pool = pool
+        self._url = database_url
+        self._positions = dict.fromkeys(names, 0)
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._listening = False
+        self._keeper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._keeper = asyncio.create_task(self._keep_listening(), name="almanac-readmodel-sync")
+
+    async def close(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+        for _, future in self._waiters:
+            future.cancel()
+
+    @property
+    def reached(self) -> int:
+        """The position every projection has passed."""
+        return min(self._positions.values(), default=0)
+
+    async def wait_for(self, position: int, within: float = 2.0) -> bool:
+        """True once every projection passed `position`; False after `within` s (never raises)."""
+        if self.reached >= position:
+            return True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(within, 0.0)
+        budget = min(0.25, within / 4)  # kept back for reading the table on timeout
+        future: asyncio.Future[None] = loop.create_future()
+        entry = (position, future)
+        self._waiters.append(entry)
+        try:
+            await self._wait(position, future, deadline - budget, budget)
+            if self.reached < position:
+                await self._refresh(max(deadline - loop.time(), 0.001))
+            return self.reached >= position
+        except Exception:  # a read model that cannot be asked has not caught up
+            log.debug("wait_for(%d) failed", position, exc_info=True)
+            return self.reached >= position
+        finally:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(entry)
+
+    async def _wait(
+        self, position: int, future: asyncio.Future[None], until: float, budget: float
+    ) -> None:
+        """Wait for notifications; while not listening, poll the table instead."""
+        loop = asyncio.get_running_loop()
+        while self.reached < position and loop.time() < until:
+            step = until - loop.time()
+            if not self._listening:
+                step = min(step, POLL_INTERVAL)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(future), step)
+            if not self._listening and self.reached < position:
+                await self._refresh(budget)
+
+    async def _keep_listening(self) -> None:
+        while True:
+            try:
+                connection = await connect(self._url)
+            except (OSError, asyncpg.PostgresError):
+                await asyncio.sleep(0.5)
+                continue
+            closed = asyncio.Event()
+            connection.add_termination_listener(setter(closed))
+            try:
+                await connection.add_listener(CHANNEL, self._notified)
+                self._listening = True
+                await self._refresh(5.0)
+                await closed.wait()
+            except (OSError, asyncpg.PostgresError):
+                await asyncio.sleep(0.5)
+            finally:
+                self._listening = False
+                with contextlib.suppress(Exception):
+                    await connection.close()
+
+    def _notified(self, _connection: object, _pid: int, _channel: str, payload: object) -> None:
+        name, _, text = str(payload).rpartition(":")
+        with contextlib.suppress(ValueError):
+            self._advance(name, int(text))
+
+    async def _refresh(self, within: float) -> None:
+        with contextlib.suppress(Exception):
+            found = await asyncio.wait_for(
+                read_positions(self._pool, list(self._positions)), within
+            )
+            for name, position in found.items():
+                self._advance(name, position)
+
+    def _advance(self, name: str, position: int) -> None:
+        if name not in self._positions or position <= self._positions[name]:
+            return
+        self._positions[name] = position
+        reached = self.reached
+        for wanted, future in self._waiters:
+            if wanted <= reached and not future.done():
+                future.set_result(None)
