@@ -1,30 +1,51 @@
-"""The Litestar application: REST API under /api/v1, dashboard, health and metrics."""
+"""The Litestar application: REST API under /api/v1, live streams, docs, health and metrics."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
-from litestar import Litestar, Response, get
+from litestar import Litestar, Router
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.logging import LoggingConfig
+from litestar.plugins.prometheus import PrometheusConfig
 
+from interfaces.http.body import MAX_BODY
+from interfaces.http.controllers.events import EventController
+from interfaces.http.controllers.executions import ExecutionController
+from interfaces.http.controllers.jobs import JobController
+from interfaces.http.controllers.live import LiveController
+from interfaces.http.controllers.probes import healthz, metrics
+from interfaces.http.openapi import openapi_config
+from interfaces.http.problems import exception_handlers
 from interfaces.http.services import ApiServices
 
 ServicesFactory = Callable[[], AbstractAsyncContextManager[ApiServices]]
+API_PREFIX = "/api/v1"
+# Long-lived streams would skew latency histograms; probes are scraped, not served.
+NOT_MEASURED = [r"/stream$", r"^/metrics$", r"^/healthz$"]
 
 
-@get("/healthz", include_in_schema=True, sync_to_thread=False, tags=["probes"])
-async def healthz(state: State) -> Response[dict[str, str]]:
-    """200 when Postgres and Redis both answer, 503 naming the one that does not."""
+def provide_services(state: State) -> ApiServices:
     services: ApiServices = state.services
-    checks = dict(await services.health.check())
-    healthy = all(value == "ok" for value in checks.values())
-    body = {"status": "ok" if healthy else "degraded", **checks}
-    return Response(body, status_code=200 if healthy else 503)
+    return services
 
 
-def create_app(open_services: ServicesFactory, *, debug: bool = False) -> Litestar:
+def api_router() -> Router:
+    return Router(
+        path=API_PREFIX,
+        route_handlers=[JobController, ExecutionController, EventController, LiveController],
+    )
+
+
+def create_app(
+    open_services: ServicesFactory,
+    *,
+    debug: bool = False,
+    extra_handlers: Sequence[Any] = (),
+) -> Litestar:
     """Build the app; its services are opened by `open_services` for the app's lifetime."""
 
     @asynccontextmanager
@@ -33,9 +54,18 @@ def create_app(open_services: ServicesFactory, *, debug: bool = False) -> Litest
             app.state.services = services
             yield
 
+    prometheus = PrometheusConfig(
+        app_name="almanac", prefix="almanac_http", group_path=True, exclude=NOT_MEASURED
+    )
     return Litestar(
-        route_handlers=[healthz],
+        route_handlers=[api_router(), healthz, metrics, *extra_handlers],
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         lifespan=[lifespan],
+        middleware=[prometheus.middleware],
+        exception_handlers=exception_handlers(),
+        openapi_config=openapi_config(),
+        request_max_body_size=MAX_BODY,
         debug=debug,
-        logging_config=LoggingConfig(log_exceptions="always"),
+        # Expected errors are answered, not logged; the handlers log 503s and 500s themselves.
+        logging_config=LoggingConfig(log_exceptions="never"),
     )

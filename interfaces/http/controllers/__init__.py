@@ -1,0 +1,1 @@
+"""REST controllers under /api/v1: thin, parse → command or query → respond."""

@@ -1,0 +1,163 @@
+"""Views and aggregates to response bodies; read-your-writes after each command."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from application.ports import RecordedChange
+from application.views import ExecutionView, HistoryEntry, JobView
+from domain.execution import Execution
+from domain.execution_values import Attempt, ErrorInfo
+from domain.job import Job
+from interfaces.http.schemas.common import HistoryEntryResponse, HistoryResponse
+from interfaces.http.schemas.executions import (
+    AttemptResponse,
+    ErrorResponse,
+    ExecutionResponse,
+    JobSnapshotResponse,
+    TriggerResponse,
+)
+from interfaces.http.schemas.jobs import BackoffResponse, JobResponse, MisfireResponse
+from interfaces.http.services import ApiServices
+
+# User data is passed through as sent: only Almanac's own keys are camelCased.
+_OPAQUE = {"config", "result", "payload", "event", "event_schemas", "fields"}
+
+
+async def caught_up(services: ApiServices, position: int) -> None:
+    """Hold the answer until the read models show this command (skip when nothing changed)."""
+    if position > 0:
+        await services.sync.wait_for(position)
+
+
+def job_body(view: JobView) -> JobResponse:
+    return msgspec.convert(view, JobResponse, from_attributes=True)
+
+
+def execution_body(view: ExecutionView) -> ExecutionResponse:
+    return msgspec.convert(view, ExecutionResponse, from_attributes=True)
+
+
+def job_from_aggregate(job: Job) -> JobResponse:
+    """The job as the write side knows it (when the read model lags beyond the wait)."""
+    d = job.definition
+    cron = d.cron
+    return JobResponse(
+        id=job.id,
+        name=d.name,
+        description=d.description,
+        module_id=d.module_id,
+        handler=d.handler,
+        schedule=d.schedule,
+        timezone=d.timezone,
+        enabled=job.enabled,
+        timeout=d.timeout_ms,
+        retries=d.retry.retries,
+        backoff=BackoffResponse(d.retry.base_ms, d.retry.max_ms, d.retry.jitter),
+        config=dict(d.config),
+        overlap=d.overlap.value,
+        misfire=MisfireResponse(d.misfire.grace_ms, d.misfire.catch_up.value, d.misfire.limit),
+        triggers=list(d.triggers),
+        webhooks=list(d.webhooks),
+        version=job.version,
+        created_at=job.created_on,
+        updated_at=job.modified_on,
+        next_run_at=cron.next_after(datetime.now(UTC)) if cron and job.enabled else None,
+        last_execution=None,
+    )
+
+
+def history_body(entries: Sequence[HistoryEntry | RecordedChange]) -> HistoryResponse:
+    return HistoryResponse(
+        [
+            HistoryEntryResponse(
+                type=entry.type,
+                at=entry.at,
+                actor=entry.actor,
+                version=entry.version,
+                data=camelize(dict(entry.data)),
+            )
+            for entry in entries
+        ]
+    )
+
+
+def camelize(value: Any) -> Any:
+    """snake_case keys to camelCase, recursively, leaving user data untouched."""
+    if isinstance(value, Mapping):
+        return {
+            _camel(str(key)): item if key in _OPAQUE else camelize(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [camelize(item) for item in value]
+    return value
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def execution_from_aggregate(execution: Execution) -> ExecutionResponse:
+    """The execution as the write side knows it (when the read model lags beyond the wait)."""
+    attempts = [_attempt(attempt) for attempt in execution.attempts]
+    started = execution.attempts[0].started_at if execution.attempts else None
+    job = execution.job
+    trigger = execution.trigger
+    return ExecutionResponse(
+        id=execution.id,
+        job_id=job.job_id,
+        job_name=job.job_name,
+        status=execution.status.value,
+        trigger=TriggerResponse(
+            trigger.type.value, trigger.actor, trigger.scheduled_for, trigger.event_id
+        ),
+        attempt=len(execution.attempts),
+        max_attempts=job.retry.max_attempts,
+        created_at=execution.created_on,
+        started_at=started,
+        finished_at=execution.finished_at,
+        duration_ms=_ms(started, execution.finished_at),
+        next_attempt_at=execution.next_attempt_at,
+        result=execution.result,
+        error=_error(execution.error),
+        attempts=attempts,
+        cancel_requested=execution.cancel_requested,
+        job=JobSnapshotResponse(
+            job.module_id,
+            job.handler,
+            job.timeout_ms,
+            job.retry.retries,
+            dict(job.config),
+            job.job_version,
+        ),
+        wait_for=execution.wait_for,
+        updated_at=execution.modified_on,
+    )
+
+
+def _attempt(attempt: Attempt) -> AttemptResponse:
+    return AttemptResponse(
+        number=attempt.number,
+        worker=attempt.worker,
+        started_at=attempt.started_at,
+        finished_at=attempt.finished_at,
+        outcome=attempt.outcome.value if attempt.outcome else None,
+        error=_error(attempt.error),
+        duration_ms=_ms(attempt.started_at, attempt.finished_at),
+    )
+
+
+def _error(error: ErrorInfo | None) -> ErrorResponse | None:
+    return None if error is None else ErrorResponse(error.type, error.message, error.stack)
+
+
+def _ms(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return int((end - start).total_seconds() * 1000)
