@@ -8,17 +8,25 @@ import asyncpg
 import msgspec
 
 _encode = msgspec.json.Encoder().encode
+_JSONB_VERSION = b"\x01"
 
 
-def _encode_json(value: Any) -> str:
-    return _encode(value).decode()
+def _encode_jsonb(value: Any) -> bytes:
+    return _JSONB_VERSION + _encode(value)
+
+
+def _decode_jsonb(data: bytes) -> Any:
+    return msgspec.json.decode(data[1:])
 
 
 async def _init_connection(connection: asyncpg.Connection) -> None:
-    for type_name in ("jsonb", "json"):
-        await connection.set_type_codec(
-            type_name, encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog"
-        )
+    # Binary codecs: they also serve COPY, which has no text-format path in asyncpg.
+    await connection.set_type_codec(
+        "jsonb", encoder=_encode_jsonb, decoder=_decode_jsonb, schema="pg_catalog", format="binary"
+    )
+    await connection.set_type_codec(
+        "json", encoder=_encode, decoder=msgspec.json.decode, schema="pg_catalog", format="binary"
+    )
 
 
 async def open_pool(database_url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:

@@ -153,8 +153,11 @@ def _jsonable_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _error_info(error: BaseException) -> dict[str, str]:
+    """Builtins and the handler's own classes by name; library errors with their module."""
     kind = type(error)
-    name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    module = kind.__module__
+    plain = module == "builtins" or module.startswith("almanac_handler_")
+    name = kind.__qualname__ if plain else f"{module}.{kind.__qualname__}"
     stack = "".join(traceback.format_exception(error))
     return {"type": name, "message": str(error), "stack": stack}
 

@@ -94,6 +94,15 @@ class SlotProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
         await self.process.wait()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        await self._drain()
+
+    async def _drain(self) -> None:
+        """Read the pipe to its end so asyncio closes the transport (no leak at exit)."""
+        if self.process is not None and self.process.stdout is not None:
+            with contextlib.suppress(TimeoutError, OSError):
+                await asyncio.wait_for(self.process.stdout.read(), 2)
 
     async def close(self) -> None:
         """Ask the child to exit (end of input), kill it if it does not."""
@@ -103,6 +112,7 @@ class SlotProcess:
             self.process.stdin.close()
         try:
             await asyncio.wait_for(self.process.wait(), 3)
+            await self._drain()
         except TimeoutError:
             await self.kill()
 
@@ -145,6 +155,7 @@ class SlotPool:
     async def close(self) -> None:
         for task in self._replacing:
             task.cancel()
+        await asyncio.gather(*self._replacing, return_exceptions=True)
         await asyncio.gather(*(slot.close() for slot in self._all), return_exceptions=True)
 
     async def run(self, request: RunRequest, stop: StopSignal) -> HandlerResult:
@@ -245,8 +256,8 @@ class SlotPool:
 
     async def _add_slot(self) -> None:
         slot = SlotProcess(self._command)
+        self._all.add(slot)  # before starting, so close() also reaps a slot still starting
         await slot.start()
-        self._all.add(slot)
         self._idle.put_nowait(slot)
 
 

@@ -68,7 +68,14 @@ class _Worker:
         )
         idle_timeout = max(settings.lease_timeout_ms * 2, 60_000)
         self.broker = build_broker(runtime.redis_url, self.keys, idle_timeout)
-        self.broker.register_task(self._run_execution, task_name=RUN_EXECUTION)
+        runner = self.runner
+
+        async def run_execution(execution_id: str, attempt: int) -> None:
+            """The RunExecution command: claim, run, record (see AttemptRunner)."""
+            await runner.run(UUID(execution_id), attempt)
+
+        # taskiq renames the registered function, so it must be a plain function.
+        self.broker.register_task(run_execution, task_name=RUN_EXECUTION)
         self.finish = asyncio.Event()
         self.tasks: list[asyncio.Task[Any]] = []
 
@@ -125,9 +132,6 @@ class _Worker:
         await self.broker.shutdown()
         with contextlib.suppress(Exception):
             await self.heartbeat.deregister()
-
-    async def _run_execution(self, execution_id: str, attempt: int) -> None:
-        await self.runner.run(UUID(execution_id), attempt)
 
     async def _emit(self, name: str, payload: dict[str, Any], source: str) -> str:
         outcome = await emit_event(EmitEvent(name, payload, source), self.runtime.deps)
