@@ -151,6 +151,7 @@ DELETED_JOB_COMMANDS: dict[str, Callable[[Job], Any]] = {
     "enable": lambda job: job.enable(actor="bob", at=at(10)),
     "disable": lambda job: job.disable(actor="bob", at=at(10)),
     "delete": lambda job: job.delete(actor="bob", at=at(10)),
+    "run": lambda job: job.check_can_run(),
 }
 
 
@@ -172,6 +173,15 @@ def test_a_deleted_job_refuses_every_command(action: str, enabled: bool) -> None
     assert job.deleted
     assert job.enabled is enabled
     assert job.definition == definition()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_job_that_exists_may_be_run_even_when_disabled(enabled: bool) -> None:
+    job = settled(make_job(enabled=enabled))
+
+    job.check_can_run()
+
+    assert job.collect_events() == []
 
 
 def test_replaying_a_jobs_events_rebuilds_the_same_job() -> None:
