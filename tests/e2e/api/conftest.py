@@ -1,0 +1,60 @@
+"""One API (uvicorn in a thread) and one projector process over a database of their own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from infrastructure.settings import Settings
+from tests.conftest import drop_database, migrated_database
+from tests.e2e.api.servers import MODULES, live_api, projector
+
+RATE_LIMIT = 20  # events per second per source, low enough to reach in a test
+MODULE = "engine"
+HANDLER = "jobs/emit.py"
+
+
+@pytest.fixture(scope="session")
+def api_settings(
+    servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    url, name = migrated_database(servers[0])
+    yield Settings(
+        database_url=url,
+        redis_url=servers[1],
+        redis_prefix=f"almanac-api-{uuid.uuid4().hex[:10]}",
+        data_dir=Path(tmp_path_factory.mktemp("api")),
+        modules_path=MODULES,
+        event_rate_limit_per_source=RATE_LIMIT,
+        event_retention_days=30,
+    )
+    drop_database(servers[0], name)
+
+
+@pytest.fixture(scope="session")
+def api_url(api_settings: Settings) -> Iterator[str]:
+    with projector(api_settings), live_api(api_settings, keepalive_seconds=0.5) as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="session")
+def http(api_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=api_url, timeout=20) as client:
+        yield client
+
+
+def new_job(http: httpx.Client, **changes: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "name": f"job-{uuid.uuid4().hex[:8]}",
+        "moduleId": MODULE,
+        "handler": HANDLER,
+    }
+    body.update(changes)
+    response = http.post("/api/v1/jobs", json=body)
+    assert response.status_code == 201, response.text
+    job: dict[str, object] = response.json()
+    return job
