@@ -50,15 +50,7 @@ class PostgresJobQueries:
 
     async def list_jobs(self, filters: JobFilters, page: PageRequest) -> Page[JobView]:
         """One query on the (name, id) index; the cursor is the last (name, id) returned."""
-        conditions, args = _conditions(filters)
-        if page.cursor:
-            name, job_id = decode_cursor(page.cursor, tuple[str, UUID])
-            args += [name, job_id]
-            conditions.append(f"(j.name, j.id) > (${len(args) - 1}, ${len(args)})")
-        args.append(page.limit + 1)
-        where = "".join(f" AND {condition}" for condition in conditions)
-        sql = f"{_SELECT}{where} ORDER BY j.name, j.id LIMIT ${len(args)}"
-        records = await self._pool.fetch(sql, *args)
+        records = await self._pool.fetch(*list_query(filters, page))
         now = self._now()
         items = [job_view(record, now) for record in records[: page.limit]]
         cursor = None
@@ -82,6 +74,18 @@ class PostgresJobQueries:
         entries = [_history_entry(job_id, r[0], r[1], bytes(r[2])) for r in stored]
         entries += [_skip_entry(record) for record in skips]
         return sorted(entries, key=lambda entry: entry.at)
+
+
+def list_query(filters: JobFilters, page: PageRequest) -> tuple[str, ...]:
+    """The SQL and arguments of one page (one more row than asked, to know if more follow)."""
+    conditions, args = _conditions(filters)
+    if page.cursor:
+        name, job_id = decode_cursor(page.cursor, tuple[str, UUID])
+        args += [name, job_id]
+        conditions.append(f"(j.name, j.id) > (${len(args) - 1}, ${len(args)})")
+    args.append(page.limit + 1)
+    where = "".join(f" AND {condition}" for condition in conditions)
+    return (f"{_SELECT}{where} ORDER BY j.name, j.id LIMIT ${len(args)}", *args)
 
 
 def _conditions(filters: JobFilters) -> tuple[list[str], list[Any]]:

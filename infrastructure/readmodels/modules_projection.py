@@ -13,6 +13,7 @@ from infrastructure.readmodels.projection import (
     LoggedEvent,
     Projection,
     columns_of,
+    json_text,
     unnest_upsert,
 )
 
@@ -23,7 +24,7 @@ _COLUMNS = (
     ("version", "text"),
     ("path", "text"),
     ("enabled", "bool"),
-    ("jobs", "text[]"),
+    ("jobs", "jsonb"),
     ("updated_at", "timestamptz"),
 )
 _NAMES = ", ".join(name for name, _ in _COLUMNS)
@@ -45,7 +46,7 @@ class ModulesProjection(Projection):
             update = [name for name, _ in _COLUMNS[1:]]
             await connection.execute(
                 unnest_upsert(self.table("rm_modules"), _COLUMNS, "id", update),
-                *columns_of(list(rows.values()), len(_COLUMNS)),
+                *columns_of([_values(row) for row in rows.values()], len(_COLUMNS)),
             )
 
     async def _existing(
@@ -58,6 +59,10 @@ class ModulesProjection(Projection):
             f"SELECT {_NAMES} FROM {self.table('rm_modules')} WHERE id = ANY($1::uuid[])", wanted
         )
         return {record["id"]: list(record) for record in found}
+
+
+def _values(row: ModuleRow) -> ModuleRow:
+    return [*row[:5], json_text(row[5]), row[6]]
 
 
 def fold_module(rows: dict[UUID, ModuleRow], event: Any) -> None:

@@ -108,7 +108,7 @@ CREATE TABLE IF NOT EXISTS rm_modules (
     version text NOT NULL,
     path text NOT NULL,
     enabled boolean NOT NULL,
-    jobs text[] NOT NULL,
+    jobs jsonb NOT NULL,
     updated_at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rm_modules_by_name ON rm_modules (name);

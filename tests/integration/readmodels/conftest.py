@@ -1,0 +1,40 @@
+"""Fixtures for read-model tests: a pool, the real event store, and a projector in-process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from infrastructure.eventstore.factory import build_application, postgres_env
+from infrastructure.eventstore.store import EventsourcingStore
+from infrastructure.postgres.pool import open_pool
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await open_pool(database_url, max_size=8)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[EventsourcingStore]:
+    store = EventsourcingStore(build_application(postgres_env(database_url, pool_size=4)), 4)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+async def fresh_pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await open_pool(fresh_database_url, max_size=8)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def fresh_store(fresh_database_url: str) -> Iterator[EventsourcingStore]:
+    store = EventsourcingStore(build_application(postgres_env(fresh_database_url, pool_size=4)), 4)
+    yield store
+    store.close()
