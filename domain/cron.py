@@ -45,8 +45,9 @@ _FIELD_HELP = (
     "expected 5 fields (minute hour day-of-month month day-of-week), "
     "6 with seconds first, a preset name or an @nickname"
 )
-# Skipping candidates that fall inside a repeated hour is bounded: 3,600 seconds plus slack.
-_MAX_SKIPPED_CANDIDATES = 4000
+# Skipping candidates inside a repeated or missing stretch is bounded: DST shifts are at most
+# two hours (Antarctica/Troll), so per-second schedules skip at most 7,200 of them.
+_MAX_SKIPPED_CANDIDATES = 20_000
 
 
 def zone(name: str, field: str = "timezone") -> ZoneInfo:
@@ -76,7 +77,8 @@ def normalise_expression(text: str, field: str = "schedule") -> str:
     try:
         # Cron is evaluated on naive local wall-clock time; zones are applied after.
         start = datetime(2000, 1, 1)  # noqa: DTZ001
-        croniter(expression, start, second_at_beginning=len(fields) == 6)
+        # Computing a fire time also rejects dates that never occur, such as 30 February.
+        croniter(expression, start, second_at_beginning=len(fields) == 6).get_next(datetime)
     except (CroniterError, ValueError, KeyError) as error:
         raise InvalidValue(field, f"invalid cron expression {text!r}: {error}") from None
     return expression
@@ -115,6 +117,19 @@ class CronSchedule:
                 break
             found.append(fire)
         return found
+
+    def latest_between(self, start: datetime, end: datetime, count: int) -> list[datetime]:
+        """The last `count` fire instants in (start, end], oldest first (fewer if fewer exist).
+
+        Looks back over growing windows, so it never enumerates a long downtime.
+        """
+        window = timedelta(hours=1)
+        while True:
+            low = max(start, end - window)
+            found = self.between(low, end, limit=1_000_000)
+            if len(found) >= count or low == start:
+                return found[-count:] if count else []
+            window *= 8
 
     def count_between(self, start: datetime, end: datetime, limit: int = 1_000_000) -> int:
         """How many fire instants lie in (start, end], counting at most `limit`."""

@@ -1,7 +1,8 @@
 """The Execution aggregate: one run of a job, through its attempts, to exactly one end state.
 
-A cancel request wins over retries: an attempt that ends in any way after a cancel was
-requested ends the execution as CANCELLED.
+A cancel request wins over retries: an attempt that fails, times out, is lost or is handed
+back after a cancel was requested ends the execution as CANCELLED. An attempt that completes
+still ends COMPLETED: the work was done, and pretending otherwise would hide its effects.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ class Execution(Aggregate):
         result: Any
 
         def apply(self, execution: Execution) -> None:
-            execution.result = self.result
+            execution.result, execution.error = self.result, None  # earlier errors stay on attempts
             execution.end_attempt(AttemptOutcome.COMPLETED, self.timestamp, None)
             execution.finish(Status.COMPLETED, self.timestamp)
 

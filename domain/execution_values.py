@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
@@ -99,7 +99,8 @@ OCCURRENCE_NAMESPACE = UUID("0b5f6c9e-43a4-4df8-8c57-1e2f9c7b3d02")
 
 def occurrence_id(job_id: UUID, instant: datetime) -> UUID:
     """One id per scheduled occurrence of a job: its execution or its skip record, never both."""
-    return uuid5(job_id, "at:" + instant.isoformat(timespec="microseconds"))
+    utc = instant.astimezone(UTC)
+    return uuid5(job_id, "at:" + utc.isoformat(timespec="microseconds"))
 
 
 def event_execution_id(job_id: UUID, event_id: str) -> UUID:

@@ -151,7 +151,11 @@ def _check_config(d: JobDefinition) -> list[InvalidValue]:
     if not isinstance(d.config, Mapping):
         return [InvalidValue("config", "must be a JSON object")]
     try:
-        size = len(json.dumps(d.config, allow_nan=False).encode())
+        size = len(
+            json.dumps(
+                d.config, allow_nan=False, ensure_ascii=False, separators=(",", ":")
+            ).encode()
+        )
     except (TypeError, ValueError):
         return [InvalidValue("config", "must contain only JSON values")]
     if size > MAX_CONFIG_BYTES:
@@ -200,7 +204,7 @@ def validate_handler_path(path: str, field: str = "handler") -> str:
     pure = PurePosixPath(path)
     if not path or pure.is_absolute() or "\\" in path or "\x00" in path:
         raise InvalidValue(field, "must be a relative path inside the module, e.g. jobs/sync.py")
-    if any(part in ("..", ".") for part in pure.parts):
+    if any(part in ("..", ".", "") for part in path.split("/")):
         raise InvalidValue(field, "must not contain '.' or '..' segments (stays inside its module)")
     if pure.suffix != ".py":
         raise InvalidValue(field, "must name a Python file ending in .py")

@@ -9,7 +9,7 @@ from functools import lru_cache
 from domain.errors import InvalidValue
 
 MAX_NAME_LENGTH = 200
-_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
+_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]*")
 RESERVED_PREFIXES = ("job", "execution", "module", "almanac")
 
 
@@ -18,7 +18,7 @@ def validate_event_name(name: str, field: str = "name") -> str:
     if not name or len(name) > MAX_NAME_LENGTH:
         raise InvalidValue(field, f"must be 1 to {MAX_NAME_LENGTH} characters")
     for segment in name.split("."):
-        if not _SEGMENT.match(segment):
+        if not _SEGMENT.fullmatch(segment):
             raise InvalidValue(
                 field,
                 f"segment {segment!r} of {name!r} must be letters, digits, '_' or '-' "
@@ -52,7 +52,7 @@ def validate_pattern(text: str, field: str = "pattern") -> str:
     for segment in text.split("."):
         if segment in ("*", "**"):
             continue
-        if not _SEGMENT.match(segment):
+        if not _SEGMENT.fullmatch(segment):
             raise InvalidValue(
                 field,
                 f"segment {segment!r} of {text!r} must be a name, '*' (one segment) "
@@ -64,7 +64,7 @@ def validate_pattern(text: str, field: str = "pattern") -> str:
 @lru_cache(maxsize=4096)
 def _compiled(text: str) -> re.Pattern[str]:
     parts: list[str] = []
-    segments = text.split(".")
+    segments = _collapse_double_stars(text.split("."))
     for index, segment in enumerate(segments):
         last = index == len(segments) - 1
         if segment == "**":
@@ -77,3 +77,13 @@ def _compiled(text: str) -> re.Pattern[str]:
     # `a.**` must also match plain `a`: make the dot before a trailing `**` optional.
     regex = regex.replace(r"\.(?:[^.]+(?:\.[^.]+)*)?", r"(?:\.[^.]+(?:\.[^.]+)*)?")
     return re.compile(regex)
+
+
+def _collapse_double_stars(segments: list[str]) -> list[str]:
+    """`a.**.**` means the same as `a.**`."""
+    collapsed: list[str] = []
+    for segment in segments:
+        if segment == "**" and collapsed and collapsed[-1] == "**":
+            continue
+        collapsed.append(segment)
+    return collapsed

@@ -59,6 +59,8 @@ class SkippedOccurrences(Aggregate):
         count: int | None = None,
     ) -> SkippedOccurrences:
         """`count` may exceed len(instants) when only the range's ends were enumerated."""
+        if not instants:
+            raise ValueError("a skip record needs at least one instant")
         return cls._create(
             cls.Created,
             id=occurrence_id(job_id, instants[0]),

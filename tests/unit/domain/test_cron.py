@@ -314,12 +314,6 @@ def test_count_between_counts_the_fires_in_the_window_up_to_its_limit() -> None:
     assert schedule.count_between(start, end, limit=10) == 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG: normalise_expression accepts dates that never occur (Feb 30); "
-    "next_after then raises croniter's CroniterBadDateError instead of a domain error",
-)
 def test_an_expression_that_can_never_fire_is_refused_on_the_schedule_field() -> None:
     with pytest.raises(InvalidValue) as refused:
         CronSchedule.parse("0 0 30 2 *")
@@ -327,12 +321,6 @@ def test_an_expression_that_can_never_fire_is_refused_on_the_schedule_field() ->
     assert refused.value.field == "schedule"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="BUG: iter_after gives up after 4,000 skipped candidates, assuming one-hour DST "
-    "shifts; Antarctica/Troll jumps two hours (7,200 per-second candidates)",
-)
 def test_a_per_second_job_survives_a_two_hour_spring_forward_gap() -> None:
     schedule = CronSchedule.parse("* * * * * *", "Antarctica/Troll")
 
