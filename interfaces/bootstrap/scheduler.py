@@ -1,8 +1,9 @@
-"""The scheduler role: dispatcher, reaper and cron scheduler.
+"""The scheduler role: cron scheduler, event triggers, dispatcher and reaper.
 
-The dispatcher and the reaper each run under a leadership lock (one active, standbys take
-over); cron scheduling needs no lock: occurrence ids are deterministic, so replicas racing
-for an occurrence produce one execution.
+Cron scheduling runs on every replica, each deciding its share of the jobs; occurrence ids
+are deterministic, so even two replicas deciding the same occurrence produce one execution.
+Triggers, the dispatcher and the reaper each run under a leadership lock (one active,
+standbys take over).
 """
 
 from __future__ import annotations
@@ -15,11 +16,21 @@ from typing import Any
 
 from application.dispatcher import Dispatcher
 from application.reaper import reap_lost_attempts
+from application.scheduling.scheduler import CronScheduler
+from application.scheduling.triggers import TriggerRouter
 from infrastructure.dispatch import DispatcherService
 from infrastructure.postgres.leadership import run_as_leader
 from infrastructure.postgres.workers import PostgresWorkerLiveness
 from infrastructure.readmodels import ReadModels, open_read_models
 from infrastructure.redis.keys import RedisKeys
+from infrastructure.scheduling import (
+    PostgresCursorStore,
+    PostgresOwnership,
+    caught_up_head,
+    follow_jobs,
+    follow_triggers,
+    load_directory,
+)
 from infrastructure.settings import Settings
 from infrastructure.taskiq.broker import TaskiqCommandSender, build_broker
 from interfaces.bootstrap.runtime import Runtime, open_runtime
@@ -38,9 +49,30 @@ async def serve_scheduler(settings: Settings) -> None:
         ) as read:
             broker = build_broker(runtime.redis_url, keys, idle_timeout_ms=60_000)
             await broker.startup()
+            head = await caught_up_head(runtime.store, read.sync)
+            directory = await load_directory(read.jobs, read.modules, read.executions)
+            ownership = PostgresOwnership(runtime.pool)
+            cron = CronScheduler(
+                runtime.deps, directory, ownership, PostgresCursorStore(runtime.pool)
+            )
+            await cron.start()
+            services = [
+                cron.run(),
+                follow_jobs(cron, runtime.pool, runtime.database_url, head),
+                run_as_leader(
+                    runtime.database_url,
+                    "triggers",
+                    lambda: follow_triggers(
+                        TriggerRouter(runtime.deps, directory), runtime.pool, runtime.database_url
+                    ),
+                ),
+                *_services(runtime, read, keys, broker),
+            ]
             try:
-                await _until_stopped(stop, _services(runtime, read, keys, broker))
+                await _until_stopped(stop, services)
             finally:
+                with contextlib.suppress(Exception):
+                    await ownership.leave()
                 await broker.shutdown()
 
 

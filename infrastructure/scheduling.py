@@ -1,0 +1,171 @@
+"""Postgres adapters for the scheduler: shared cursors, replica membership, the job feed."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from application.ports import EventStore, ReadModelSync
+from application.queries import ExecutionQueries, JobQueries, ModuleQueries
+from application.scheduling.directory import JobDirectory
+from application.scheduling.scheduler import CronScheduler
+from application.scheduling.triggers import TriggerRouter
+from application.views import ExecutionFilters, JobFilters, PageRequest
+from infrastructure.envelope import envelope
+from infrastructure.postgres.log_tailer import LogTailer
+from infrastructure.postgres.positions import Positions
+
+log = logging.getLogger(__name__)
+MEMBER_TTL_SECONDS = 3.0
+TRIGGERS_POSITION = "triggers"
+FEED_TOPICS = (
+    "job.created",
+    "job.updated",
+    "job.enabled",
+    "job.disabled",
+    "job.deleted",
+    "module.registered",
+    "module.updated",
+    "module.enabled",
+    "module.disabled",
+    "execution.requested",
+    "execution.completed",
+    "execution.failed",
+    "execution.timed-out",
+    "execution.cancelled",
+)
+
+
+class PostgresCursorStore:
+    """Implements application.scheduling.scheduler.CursorStore."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def load(self, job_ids: Iterable[UUID]) -> dict[UUID, datetime]:
+        rows = await self._pool.fetch(
+            "SELECT job_id, decided_until FROM scheduler_cursors WHERE job_id = ANY($1::uuid[])",
+            list(job_ids),
+        )
+        return {row["job_id"]: row["decided_until"] for row in rows}
+
+    async def save(self, cursors: dict[UUID, datetime]) -> None:
+        await self._pool.execute(
+            """
+            INSERT INTO scheduler_cursors (job_id, decided_until)
+            SELECT * FROM unnest($1::uuid[], $2::timestamptz[])
+            ON CONFLICT (job_id) DO UPDATE
+            SET decided_until = GREATEST(scheduler_cursors.decided_until, EXCLUDED.decided_until)
+            """,
+            list(cursors),
+            list(cursors.values()),
+        )
+
+
+class PostgresOwnership:
+    """Implements Ownership: each job belongs to the live replica with the highest hash."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self.member_id = uuid.uuid4().hex
+        self._members: tuple[str, ...] = (self.member_id,)
+
+    def owns(self, job_id: UUID) -> bool:
+        return _owner(job_id, self._members) == self.member_id
+
+    async def refresh(self) -> bool:
+        async with self._pool.acquire() as connection:
+            await connection.execute(
+                "INSERT INTO scheduler_members (member_id) VALUES ($1) "
+                "ON CONFLICT (member_id) DO UPDATE SET last_seen = now()",
+                self.member_id,
+            )
+            rows = await connection.fetch(
+                "SELECT member_id FROM scheduler_members "
+                "WHERE last_seen > now() - make_interval(secs => $1)",
+                MEMBER_TTL_SECONDS,
+            )
+        members = tuple(sorted({row["member_id"] for row in rows} | {self.member_id}))
+        changed = members != self._members
+        self._members = members
+        if changed:
+            log.info("scheduler replicas: %d live", len(members))
+        return changed
+
+    async def leave(self) -> None:
+        await self._pool.execute(
+            "DELETE FROM scheduler_members WHERE member_id = $1", self.member_id
+        )
+
+
+def _owner(job_id: UUID, members: tuple[str, ...]) -> str:
+    def weight(member: str) -> bytes:
+        return hashlib.blake2b(member.encode() + job_id.bytes, digest_size=8).digest()
+
+    return max(members, key=weight)
+
+
+async def load_directory(
+    jobs: JobQueries, modules: ModuleQueries, executions: ExecutionQueries
+) -> JobDirectory:
+    """Jobs, module states and unfinished runs as the read models show them now."""
+    directory = JobDirectory()
+    for module in await modules.list_modules():
+        directory.load_module(module)
+    cursor: str | None = None
+    while True:
+        page = await jobs.list_jobs(JobFilters(), PageRequest(limit=500, cursor=cursor))
+        for view in page.items:
+            directory.load_job(view)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    for status in ("PENDING", "RUNNING"):
+        await _load_runs(directory, executions, status)
+    return directory
+
+
+async def _load_runs(directory: JobDirectory, executions: ExecutionQueries, status: str) -> None:
+    cursor: str | None = None
+    while True:
+        page = await executions.list_executions(
+            ExecutionFilters(status=status), PageRequest(limit=500, cursor=cursor)
+        )
+        for view in page.items:
+            directory.load_run(view)
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+async def follow_jobs(
+    scheduler: CronScheduler, pool: asyncpg.Pool, database_url: str, after: int
+) -> None:
+    """Feed job, module and execution events to the scheduler, in log order, forever."""
+    tailer = LogTailer(pool, database_url, topics=FEED_TOPICS)
+    async for rows in tailer.batches(after):
+        for row in rows:
+            scheduler.observe(row.decode())
+
+
+async def caught_up_head(store: EventStore, sync: ReadModelSync) -> int:
+    """The store head, once the read models have reached it (so loading them is consistent)."""
+    head = await store.head()
+    await sync.wait_for(head, within=30)
+    return head
+
+
+async def follow_triggers(router: TriggerRouter, pool: asyncpg.Pool, database_url: str) -> None:
+    """Route every store event, from the stored `triggers` position (at-least-once)."""
+    positions = Positions(pool)
+    tailer = LogTailer(pool, database_url)
+    async for rows in tailer.batches(await positions.get(TRIGGERS_POSITION)):
+        for row in rows:
+            await router.route(envelope(row.decode(), row.position))
+        await positions.advance(TRIGGERS_POSITION, rows[-1].position)
