@@ -21,8 +21,10 @@ def test_read_your_writes_a_hundred_times(http: httpx.Client) -> None:
 
 def test_create_read_update_with_etags(http: httpx.Client) -> None:
     job = new_job(http, schedule="0 9 * * 1", timezone="Europe/Paris", config={"a": 1})
-    assert job["enabled"] is True and job["nextRunAt"] is not None
-    assert job["timeout"] == 300_000 and job["retries"] == 3  # JOB_DEFAULT_* defaults
+    assert job["enabled"] is True
+    assert job["nextRunAt"] is not None
+    assert job["timeout"] == 300_000
+    assert job["retries"] == 3
     url = f"/api/v1/jobs/{job['id']}"
     got = http.get(url)
     assert got.headers["etag"] == '"1"'
@@ -61,23 +63,27 @@ def test_pages_follow_the_cursor(http: httpx.Client) -> None:
         cursor = page["nextCursor"]
         if cursor is None:
             break
-    assert sorted(seen) == sorted(ids) and len(seen) == 5
+    assert sorted(seen) == sorted(ids)
+    assert len(seen) == 5
     bad = http.get("/api/v1/jobs", params={"cursor": "garbage!"})
-    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "cursor"
 
 
 def test_delete_keeps_history_and_executions(http: httpx.Client) -> None:
     job = new_job(http)
     url = f"/api/v1/jobs/{job['id']}"
     execution = http.post(f"{url}/execute", json={"config": {"x": 2}})
-    assert execution.status_code == 202 and execution.json()["status"] == "PENDING"
+    assert execution.status_code == 202
+    assert execution.json()["status"] == "PENDING"
     assert http.delete(url, headers={"If-Match": '"5"'}).status_code == 412
     assert http.delete(url).status_code == 204
     assert http.get(url).status_code == 404
     assert http.put(f"{url}/enable").status_code == 409
     assert http.post(f"{url}/execute").status_code == 409
     kept = http.get(f"/api/v1/executions/{execution.json()['id']}")
-    assert kept.status_code == 200 and kept.json()["job"]["config"] == {"x": 2}
+    assert kept.status_code == 200
+    assert kept.json()["job"]["config"] == {"x": 2}
     history = http.get(f"{url}/history").json()["items"]
     assert [entry["type"] for entry in history] == ["job.created", "job.deleted"]
     assert history[1]["actor"] == "api"
@@ -98,7 +104,9 @@ def test_validation_names_every_field(http: httpx.Client) -> None:
     response = http.post("/api/v1/jobs", json=body)
     assert response.status_code == 422
     problem = response.json()
-    assert problem["status"] == 422 and problem["title"] and problem["type"]
+    assert problem["status"] == 422
+    assert problem["title"]
+    assert problem["type"]
     fields = {error["field"] for error in problem["errors"]}
     expected = {"name", "handler", "schedule", "timezone", "timeout", "retries", "config"}
     assert fields == expected | {"surprise"}

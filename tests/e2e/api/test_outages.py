@@ -1,0 +1,103 @@
+"""Backing services down: 503 problems, never 500; and a clean stop with streams open."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+from infrastructure.settings import Settings
+from tests.e2e.api.servers import TcpProxy, live_api
+
+
+def _through(url: str, proxy: TcpProxy) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)
+    auth = netloc[0] + "@" if len(netloc) == 2 else ""
+    return urlunsplit(parts._replace(netloc=f"{auth}127.0.0.1:{proxy.port}"))
+
+
+@pytest.fixture(scope="module")
+def proxies(api_settings: Settings) -> Iterator[tuple[TcpProxy, TcpProxy]]:
+    database = urlsplit(str(api_settings.database_url))
+    cache = urlsplit(str(api_settings.redis_url))
+    postgres = TcpProxy(database.hostname or "127.0.0.1", database.port or 5432)
+    redis = TcpProxy(cache.hostname or "127.0.0.1", cache.port or 6379)
+    postgres.start()
+    redis.start()
+    yield postgres, redis
+    postgres.close()
+    redis.close()
+
+
+def test_503_when_postgres_or_redis_is_down(
+    api_settings: Settings, proxies: tuple[TcpProxy, TcpProxy]
+) -> None:
+    postgres, redis = proxies
+    settings = dataclasses.replace(
+        api_settings,
+        database_url=_through(str(api_settings.database_url), postgres),
+        redis_url=_through(str(api_settings.redis_url), redis),
+        redis_prefix=f"almanac-outage-{uuid.uuid4().hex[:8]}",
+    )
+    with live_api(settings) as (url, _), httpx.Client(base_url=url, timeout=30) as http:
+        assert http.get("/healthz").json() == {"status": "ok", "postgres": "ok", "redis": "ok"}
+        redis.stop()
+        event = http.post("/api/v1/events", json={"name": "outage.test"})
+        assert event.status_code == 503, event.text
+        assert event.headers["content-type"].startswith("application/problem+json")
+        health = http.get("/healthz")
+        assert health.status_code == 503
+        assert health.json()["redis"].startswith("down")
+        redis.start()
+        postgres.stop()
+        for path in ("/api/v1/jobs", f"/api/v1/executions/{uuid.uuid4()}", "/api/v1/events"):
+            response = http.get(path)
+            assert response.status_code == 503, (path, response.text)
+            assert response.json()["status"] == 503
+        assert http.get("/healthz").json()["postgres"].startswith("down")
+        postgres.start()
+        _eventually(lambda: http.get("/api/v1/jobs").status_code == 200)
+
+
+def test_server_stops_promptly_with_streams_open(api_settings: Settings) -> None:
+    settings = dataclasses.replace(
+        api_settings, redis_prefix=f"almanac-stop-{uuid.uuid4().hex[:8]}"
+    )
+    ended = threading.Event()
+
+    def follow(url: str) -> None:
+        try:
+            with (
+                httpx.Client(timeout=30) as client,
+                client.stream("GET", f"{url}/api/v1/stream") as stream,
+            ):
+                for _ in stream.iter_lines():
+                    pass
+        except httpx.HTTPError:
+            pass
+        ended.set()
+
+    with live_api(settings) as (url, server):
+        reader = threading.Thread(target=follow, args=(url,), daemon=True)
+        reader.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+    assert not server.is_alive()
+    assert time.monotonic() - started < 8
+    assert ended.wait(5)
+
+
+def _eventually(check: object, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if callable(check) and check():
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
