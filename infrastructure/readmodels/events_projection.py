@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
+from domain.bus_event import BusEvent
 from infrastructure.readmodels.projection import (
     Connection,
     LoggedEvent,
@@ -29,7 +30,7 @@ class EventsProjection(Projection):
     """Appends bus events and adds them to the statistics, so summaries never scan events."""
 
     name = "events"
-    topics = ("event.emitted",)
+    topics = (BusEvent.Created.TOPIC,)
     tables = ("rm_events", "rm_event_counts", "rm_event_minutes")
 
     async def apply(self, connection: Connection, events: Sequence[LoggedEvent]) -> None:

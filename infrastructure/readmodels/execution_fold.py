@@ -15,6 +15,8 @@ from uuid import UUID
 
 import msgspec
 
+from domain.execution import Execution
+
 log = logging.getLogger(__name__)
 TERMINAL = ("COMPLETED", "FAILED", "TIMEOUT", "CANCELLED")
 _BUCKET = {"COMPLETED": "completed", "FAILED": "failed", "TIMEOUT": "timeout"}
@@ -181,4 +183,20 @@ _HANDLERS = {
     "execution.cancel-requested": ExecutionFold._cancel_requested,
     "execution.cancelled": ExecutionFold._cancelled,
 }
-EXECUTION_TOPICS = ("execution.requested", *_HANDLERS)
+# Naming the event classes imports them, which registers their topics for decoding.
+EXECUTION_TOPICS = tuple(
+    event.TOPIC
+    for event in (
+        Execution.Created,
+        Execution.AttemptStarted,
+        Execution.Completed,
+        Execution.AttemptFailed,
+        Execution.Failed,
+        Execution.TimedOut,
+        Execution.AttemptReleased,
+        Execution.CancelRequested,
+        Execution.Cancelled,
+    )
+)
+if set(EXECUTION_TOPICS) != {"execution.requested", *_HANDLERS}:  # pragma: no cover
+    raise RuntimeError("the execution fold does not handle every execution event")

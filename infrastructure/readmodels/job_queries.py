@@ -23,11 +23,13 @@ from application.views import (
 )
 from domain.cron import CronSchedule
 from domain.errors import DomainError
+from domain.skipped_occurrences import SkippedOccurrences
 from infrastructure.eventstore.mapper import decode_event, event_fields
 from infrastructure.postgres.log_tailer import EVENTS_TABLE
 from infrastructure.readmodels.cursor import decode_cursor, encode_cursor
+from infrastructure.readmodels.jobs_projection import JobsProjection
 
-SKIPPED = "job.occurrences-skipped"
+SKIPPED = SkippedOccurrences.Created.TOPIC
 _SELECT = """
 SELECT j.id, j.enabled, j.definition, j.version, j.created_at, j.updated_at,
        r.total, r.completed, r.failed, r.timeout, r.cancelled, r.duration_sum_ms,
@@ -63,8 +65,9 @@ class PostgresJobQueries:
         async with self._pool.acquire() as connection:
             stored = await connection.fetch(
                 f"SELECT originator_version, topic, state FROM {EVENTS_TABLE} "
-                "WHERE originator_id = $1 AND topic LIKE 'job.%' ORDER BY originator_version",
+                "WHERE originator_id = $1 AND topic = ANY($2::text[]) ORDER BY originator_version",
                 job_id,
+                list(JobsProjection.topics),
             )
             skips = await connection.fetch(
                 "SELECT reason, first, last, count, at FROM rm_skipped_occurrences "

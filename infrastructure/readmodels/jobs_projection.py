@@ -11,6 +11,7 @@ from uuid import UUID
 
 import msgspec
 
+from domain.job import Job
 from infrastructure.readmodels.projection import (
     Connection,
     LoggedEvent,
@@ -52,7 +53,9 @@ class JobsProjection(Projection):
     """job.* events folded per job in memory, then written in one upsert per batch."""
 
     name = "jobs"
-    topics = ("job.created", "job.updated", "job.enabled", "job.disabled", "job.deleted")
+    topics = tuple(
+        e.TOPIC for e in (Job.Created, Job.Updated, Job.Enabled, Job.Disabled, Job.Deleted)
+    )
     tables = ("rm_jobs",)
 
     async def apply(self, connection: Connection, events: Sequence[LoggedEvent]) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.module import Module
 from infrastructure.readmodels.projection import (
     Connection,
     LoggedEvent,
@@ -35,7 +36,9 @@ class ModulesProjection(Projection):
     """module.* events folded per module in memory, then written in one upsert."""
 
     name = "modules"
-    topics = ("module.registered", "module.updated", "module.enabled", "module.disabled")
+    topics = tuple(
+        e.TOPIC for e in (Module.Created, Module.Updated, Module.Enabled, Module.Disabled)
+    )
     tables = ("rm_modules",)
 
     async def apply(self, connection: Connection, events: Sequence[LoggedEvent]) -> None:

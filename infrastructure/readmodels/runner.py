@@ -22,6 +22,7 @@ from infrastructure.readmodels.projection import LoggedEvent, Projection
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 MAX_BACKOFF = 10.0
+IDLE_WRITE_INTERVAL = 1.0  # seconds between position writes that carry no rows
 
 
 class PositionMoved(Exception):
@@ -47,6 +48,7 @@ class ProjectionRunner:
         self._committed = 0  # the position row's value as of our last read or write
         self.position = 0  # how far we have read; beyond `_committed` only non-matching events
         self._failures = 0
+        self._written_at = 0.0
 
     async def run(self) -> None:
         while True:
@@ -74,6 +76,7 @@ class ProjectionRunner:
         self._committed = self.position = await load_position(self._pool, self.name)
         while await self.step():
             pass
+        await self._commit_idle_position(force=True)
 
     async def step(self) -> bool:
         """Read and apply one batch; True when more may be waiting right away."""
@@ -108,6 +111,7 @@ class ProjectionRunner:
             await self.projection.apply(connection, events)
             await announce(connection, self.name, part.end)
         self._committed = self.position = part.end
+        self._written_at = time.monotonic()
         log.debug(
             "projection %s applied %d events up to %d in %.1f ms",
             self.name,
@@ -116,10 +120,13 @@ class ProjectionRunner:
             (time.perf_counter() - started) * 1000,
         )
 
-    async def _commit_idle_position(self) -> None:
-        """When caught up, record positions passed without a transaction (cheap, once)."""
+    async def _commit_idle_position(self, force: bool = False) -> None:
+        """Record positions passed without a transaction, at most once a second: listeners
+        already heard of them, and a restart merely re-reads events it does not consume."""
         if self.position <= self._committed:
+            return
+        if not force and time.monotonic() - self._written_at < IDLE_WRITE_INTERVAL:
             return
         if not await advance(self._pool, self.name, self._committed, self.position):
             raise PositionMoved
-        self._committed = self.position
+        self._committed, self._written_at = self.position, time.monotonic()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from domain.skipped_occurrences import SkippedOccurrences
 from infrastructure.readmodels.projection import (
     Connection,
     LoggedEvent,
@@ -27,7 +28,7 @@ class SkipsProjection(Projection):
     """One row per job.occurrences-skipped event (each is its own aggregate, never changed)."""
 
     name = "skips"
-    topics = ("job.occurrences-skipped",)
+    topics = (SkippedOccurrences.Created.TOPIC,)
     tables = ("rm_skipped_occurrences",)
 
     async def apply(self, connection: Connection, events: Sequence[LoggedEvent]) -> None:
