@@ -1,6 +1,7 @@
 """Follows the event store's notification log in order, from a position, forever.
 
-Every save NOTIFYs the channel named after the events table; that only wakes us up early.
+Every save NOTIFYs the channel named after the events table; that only wakes us up early
+(through the process's one shared LISTEN connection).
 A poll every second is the fallback, so a lost notification or a dropped LISTEN connection
 delays delivery by at most a second and never stalls it. Saves hold the table lock until
 commit, so notification ids become visible in commit order and a reader never skips one.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -19,7 +20,7 @@ from uuid import UUID
 import asyncpg
 
 from infrastructure.eventstore.mapper import decode_event
-from infrastructure.postgres.pool import connect
+from infrastructure.postgres.listener import SharedListener
 
 log = logging.getLogger(__name__)
 EVENTS_TABLE = "almanac_events"
@@ -56,7 +57,7 @@ class LogTailer:
         self._wake = asyncio.Event()
 
     async def batches(self, after: int) -> AsyncIterator[list[StoredRow]]:
-        listener = asyncio.create_task(self._listen(), name="almanac-log-listen")
+        unsubscribe = SharedListener.of(self._url).subscribe(EVENTS_TABLE, self._notified)
         try:
             position = after
             while True:
@@ -69,9 +70,7 @@ class LogTailer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            unsubscribe()
 
     async def read(self, after: int, limit: int) -> list[StoredRow]:
         """Stored events with position > after, in order (optionally only some topics)."""
@@ -85,29 +84,5 @@ class LogTailer:
         rows = await self._pool.fetch(sql, *args)
         return [StoredRow(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
 
-    async def _listen(self) -> None:
-        """Keep a LISTEN connection up; reconnect after failures (polling covers the gap)."""
-        while True:
-            try:
-                connection = await connect(self._url)
-            except (OSError, asyncpg.PostgresError) as error:
-                log.debug("LISTEN connection failed (%s); polling meanwhile", error)
-                await asyncio.sleep(self._poll_interval)
-                continue
-            closed = asyncio.Event()
-            connection.add_termination_listener(_setter(closed))
-            try:
-                await connection.add_listener(EVENTS_TABLE, self._notified)
-                await closed.wait()
-            except (OSError, asyncpg.PostgresError):
-                pass
-            finally:
-                with contextlib.suppress(Exception):
-                    await connection.close()
-
-    def _notified(self, *_: object) -> None:
+    def _notified(self, _payload: str | None) -> None:
         self._wake.set()
-
-
-def _setter(event: asyncio.Event) -> Callable[[object], None]:
-    return lambda _: event.set()

@@ -138,6 +138,7 @@ class SlotPool:
         log_sink: LogSink,
         emitter: Emitter,
         database_url_for: Callable[[str], str | None],
+        flush_logs: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._size = size
         self._command = command
@@ -145,6 +146,7 @@ class SlotPool:
         self._log_sink = log_sink
         self._emitter = emitter
         self._database_url_for = database_url_for
+        self._flush_logs = flush_logs
         self._idle: asyncio.Queue[SlotProcess] = asyncio.Queue()
         self._all: set[SlotProcess] = set()
         self._replacing: set[asyncio.Task[None]] = set()
@@ -166,7 +168,10 @@ class SlotPool:
         slot = await self._idle.get()
         try:
             await slot.send(self._run_message(request, str(handler_file)))
-            return await self._supervise(slot, request, stop)
+            result = await self._supervise(slot, request, stop)
+            if self._flush_logs is not None:
+                await self._flush_logs()  # an attempt's log is complete before its outcome
+            return result
         finally:
             if slot.alive:
                 self._idle.put_nowait(slot)

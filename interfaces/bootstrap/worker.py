@@ -60,6 +60,7 @@ class _Worker:
             log_sink=self.logs.add,
             emitter=self._emit,
             database_url_for=lambda _module: settings.database_url,
+            flush_logs=self.logs.flush,
         )
         self.runner = AttemptRunner(runtime.deps, self.slots, self.worker_id)
         lease = settings.lease_timeout_ms / 1000
