@@ -1,26 +1,102 @@
-"""Entry point of a handler slot process (`python -m interfaces.bootstrap.slot`)."""
+"""Entry point of a handler slot process (`python -m interfaces.bootstrap.slot`).
+
+Beyond the child's own logger, events, http and database, each attempt gets
+`services.browser` (one Playwright driver per slot; browsers the handler leaves open are closed
+when its attempt ends) and `services.notifications` (events from the module, with the
+execution's id). Settings come from the environment the worker passes down, read once per slot
+on first use, so a bad value fails the attempt with a line naming the variable.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from typing import Any
+import os
+import sys
+from typing import Any, BinaryIO
 
-from infrastructure.worker.child import run_child
-from infrastructure.worker.protocol import Run
+import httpx
+
+from infrastructure.handler_services.browser import BrowserService
+from infrastructure.handler_services.events import HandlerEvents
+from infrastructure.handler_services.notifications import NotificationService
+from infrastructure.settings import Settings
+from infrastructure.worker.child import Slot
+from infrastructure.worker.protocol import Done, Run
 
 
-def extra_services(run: Run) -> dict[str, Any]:
-    """Services beyond logger/events/http/database, per attempt (browser, notifications)."""
-    del run
-    return {}
+class SlotServices:
+    """What one slot process shares across its attempts: settings, browsers, an HTTP client."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._browser: BrowserService | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    def extra_services(self, run: Run, events: HandlerEvents) -> dict[str, Any]:
+        """`browser` and `notifications` for one attempt."""
+        if self._settings is None:
+            self._settings = Settings.from_env()
+        settings = self._settings
+        if self._browser is None:
+            self._browser = BrowserService(settings.chromium_path, settings.max_browsers)
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=15.0)
+        notifications = NotificationService(
+            settings,
+            events,
+            self._client,
+            source=run.module_id,
+            origin={"executionId": run.execution_id, "jobId": run.job_id},
+        )
+        return {"browser": self._browser, "notifications": notifications}
+
+    async def end_attempt(self) -> None:
+        """After the handler returned, raised or was cancelled: close its browsers."""
+        if self._browser is not None:
+            await self._browser.close_all()
+
+    async def aclose(self) -> None:
+        if self._browser is not None:
+            await self._browser.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+
+
+class _ServicedSlot(Slot):
+    """Bridge until child.py calls the two hooks itself (see the issue 9 report): hands the
+    attempt's event emitter to `extra_services` and runs `end_attempt` before Done is sent."""
+
+    def __init__(self, out: BinaryIO, services: SlotServices) -> None:
+        super().__init__(out, lambda run: services.extra_services(run, HandlerEvents(self._emit)))
+        self._services = services
+
+    async def _attempt(self, run: Run) -> Done:
+        try:
+            return await super()._attempt(run)
+        finally:
+            await self._services.end_attempt()
+
+
+async def _serve(services: SlotServices) -> None:
+    """As infrastructure.worker.child.run_child, with the serviced slot."""
+    protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
+    try:
+        await _ServicedSlot(protocol_out, services).serve(reader)
+    finally:
+        await services.aclose()
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_child(extra_services))
+        asyncio.run(_serve(SlotServices()))
 
 
 if __name__ == "__main__":

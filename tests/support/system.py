@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,7 +64,7 @@ class System:
     roles: list[Role] = field(default_factory=list)
 
     def start(self, role: str, **extra_env: str) -> Role:
-        process = subprocess.Popen(  # noqa: S603 - our own CLI with fixed arguments
+        process = subprocess.Popen(
             [sys.executable, "-m", "interfaces.cli", role],
             env=role_env(self.settings, **extra_env),
             cwd=REPO,
@@ -77,10 +77,8 @@ class System:
     def close(self) -> None:
         for role in reversed(self.roles):
             if role.process.poll() is None:
-                try:
+                with suppress(subprocess.TimeoutExpired):
                     role.stop(timeout=15)
-                except subprocess.TimeoutExpired:
-                    pass
 
 
 @contextmanager
