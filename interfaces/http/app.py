@@ -19,6 +19,7 @@ from interfaces.http.controllers.jobs import JobController
 from interfaces.http.controllers.live import LiveController
 from interfaces.http.controllers.probes import healthz, metrics
 from interfaces.http.openapi import openapi_config
+from interfaces.http.params import reject_nul_parameters
 from interfaces.http.problems import exception_handlers
 from interfaces.http.services import ApiServices
 
@@ -37,6 +38,7 @@ def api_router() -> Router:
     return Router(
         path=API_PREFIX,
         route_handlers=[JobController, ExecutionController, EventController, LiveController],
+        before_request=reject_nul_parameters,
     )
 
 

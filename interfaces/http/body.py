@@ -16,6 +16,9 @@ from interfaces.http.problems import FieldError, ProblemError, invalid
 
 MAX_BODY = 1024 * 1024
 _JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$", re.IGNORECASE)
+MAX_DEPTH = 64
+MAX_REPORTED = 20
+_TOO_DEEP = f"is nested more than {MAX_DEPTH} levels deep"
 _PATH = re.compile(r" - at `\$(.*)`$")
 
 
@@ -29,9 +32,35 @@ async def read_json(request: Request[Any, Any, Any], *, optional: bool = False) 
         shown = content_type or "none"
         raise ProblemError(415, f"send the body as application/json (got {shown})")
     try:
-        return msgspec.json.decode(raw)
+        data = msgspec.json.decode(raw)
     except msgspec.DecodeError as error:
         raise ProblemError(400, f"the body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise invalid([FieldError("body", _TOO_DEEP)]) from None
+    problems = storable_problems(data)
+    if problems:
+        raise invalid(problems)
+    return data
+
+
+def storable_problems(data: Any) -> list[FieldError]:
+    """Values Postgres cannot store or Python cannot walk: NUL characters, deep nesting."""
+    problems: list[FieldError] = []
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack and len(problems) < MAX_REPORTED:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            problems.append(FieldError(path or "body", _TOO_DEEP))
+        elif isinstance(value, str) and "\x00" in value:
+            problems.append(FieldError(path or "body", "must not contain NUL (\\u0000) characters"))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else str(key)
+                stack.append((key, child, depth + 1))
+                stack.append((item, child, depth + 1))
+        elif isinstance(value, list):
+            stack += [(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
+    return sorted(problems, key=lambda problem: problem.field)
 
 
 def decode_fields[S: msgspec.Struct](

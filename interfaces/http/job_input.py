@@ -16,6 +16,7 @@ from application.commands import CreateJob, UpdateJob
 from application.dependencies import Dependencies
 from application.jobs import apply_changes
 from application.views import JobView
+from domain.cron import zone
 from domain.errors import InvalidValue, InvalidValues
 from domain.job_definition import CatchUp, JobDefinition, MisfirePolicy, OverlapPolicy
 from domain.retry import RetryPolicy
@@ -33,6 +34,7 @@ def create_command(data: Any, deps: Dependencies) -> CreateJob:
     values, errors = decode_fields(data, JobCreateRequest)
     if not isinstance(data, dict):
         raise invalid(errors)
+    errors += _unreadable_zone(values)
     base = JobDefinition(
         name=values.get("name", "job"),
         module_id=values.get("module_id", ""),
@@ -53,6 +55,7 @@ def update_command(
     values, errors = decode_fields(data, JobUpdateRequest)
     if not isinstance(data, dict):
         raise invalid(errors)
+    errors += _unreadable_zone(values)
     changes = changes_from(values)
     if errors and current is not None:
         definition = apply_changes(definition_of(current), changes)
@@ -106,6 +109,22 @@ def definition_of(view: JobView) -> JobDefinition:
         triggers=tuple(view.triggers),
         webhooks=tuple(view.webhooks),
     )
+
+
+def _unreadable_zone(values: dict[str, Any]) -> list[FieldError]:
+    """Zone names the zoneinfo loader trips over (a folder such as `Europe`, a name too long
+    for a file name) raise OSError, not the domain's InvalidValue: catch them here, by name."""
+    name = values.get("timezone")
+    if not isinstance(name, str):
+        return []
+    try:
+        zone(name)
+    except InvalidValue:
+        return []  # the domain names this one itself
+    except OSError:
+        del values["timezone"]
+        return [FieldError("timezone", f"unknown IANA time zone {name[:100]!r}")]
+    return []
 
 
 def _present(struct: Any) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
+from litestar import Request
 from litestar.params import HeaderParameter, QueryParameter
 
 from application.views import PageRequest
@@ -65,3 +66,14 @@ def expected_version(if_match: str | None) -> int | None:
 def check_range(name: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
         raise invalid([FieldError(name, f"must be between {low} and {high}")])
+
+
+async def reject_nul_parameters(request: Request[Any, Any, Any]) -> None:
+    """Postgres text cannot hold NUL: such a query parameter is invalid, not a server error."""
+    bad = [
+        FieldError(key.replace("\x00", ""), "must not contain NUL (\\u0000) characters")
+        for key, value in request.query_params.multi_items()
+        if "\x00" in key or "\x00" in value
+    ]
+    if bad:
+        raise invalid(bad)

@@ -134,3 +134,20 @@ def test_paths_and_parameters(http: httpx.Client) -> None:
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == name
     assert http.post(f"/api/v1/jobs/{uuid.uuid4()}/execute").status_code == 404
+
+
+def test_hostile_input_never_reaches_postgres_as_a_500(http: httpx.Client) -> None:
+    nul = http.post("/api/v1/jobs", json={"name": "a\x00", "moduleId": MODULE, "handler": HANDLER})
+    assert nul.status_code == 422
+    event = http.post("/api/v1/events", json={"name": "a.b", "payload": {"x": "\x00"}})
+    assert event.status_code == 422
+    assert event.json()["errors"][0]["field"] == "payload.x"
+    for params in ({"q": "\x00"}, {"moduleId": "x\x00"}, {"q": "%_\\"}):
+        assert http.get("/api/v1/jobs", params=params).status_code in {200, 422}
+    assert http.get("/api/v1/events", params={"source": "\x00"}).status_code == 422
+    for zone in ("Europe", "x" * 300, "../../etc/passwd"):
+        response = http.post(
+            "/api/v1/jobs",
+            json={"name": "z", "moduleId": MODULE, "handler": HANDLER, "timezone": zone},
+        )
+        assert response.status_code == 422, zone

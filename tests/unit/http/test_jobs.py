@@ -148,3 +148,32 @@ def test_execute_now_with_a_config_override(client: Client) -> None:
     assert bare.status_code == 202
     wrong = client.post(f"/api/v1/jobs/{job['id']}/execute", json={"config": 1})
     assert wrong.status_code == 422
+
+
+def test_hostile_bodies_and_parameters_are_4xx(client: Client) -> None:
+    headers = {"content-type": "application/json"}
+    deep = b'{"config": ' + b"[" * 3000 + b"]" * 3000 + b"}"
+    assert client.post("/api/v1/jobs", content=deep, headers=headers).status_code == 422
+    nested: object = 1
+    for _ in range(70):
+        nested = [nested]
+    assert client.post("/api/v1/jobs", json=job_body(config={"a": nested})).status_code == 422
+    nul = client.post("/api/v1/jobs", json=job_body(name="a\x00b", config={"k\x00": 1}))
+    assert nul.status_code == 422
+    assert {e["field"] for e in nul.json()["errors"]} == {"name", "config.k\x00"}
+    surrogate = b'{"name": "\\ud800"}'
+    assert client.post("/api/v1/jobs", content=surrogate, headers=headers).status_code == 400
+    assert client.get("/api/v1/jobs?q=a%00b").status_code == 422
+    assert client.get("/api/v1/jobs?q=%ED%A0%80").status_code == 200
+    big = job_body(timeout=10**30, config={"n": 10**30})
+    assert client.post("/api/v1/jobs", json=big).json()["errors"][0]["field"] == "timeout"
+
+
+def test_time_zones_the_loader_trips_over_are_422(client: Client) -> None:
+    for name in ("Europe", "A" * 300):
+        response = client.post("/api/v1/jobs", json=job_body(timezone=name, retries="x"))
+        assert response.status_code == 422, name
+        assert {e["field"] for e in response.json()["errors"]} == {"timezone", "retries"}
+        job = client.post("/api/v1/jobs", json=job_body()).json()
+        update = client.put(f"/api/v1/jobs/{job['id']}", json={"timezone": name})
+        assert update.status_code == 422, name
