@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
+from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
 from application.jobs import snapshot_of
@@ -26,7 +27,7 @@ from domain.job import Job, new_job_id
 from domain.job_definition import JobDefinition
 from domain.module import Module, ModuleManifest
 from domain.skipped_occurrences import SkippedOccurrences, SkipReason
-from infrastructure.eventstore.factory import AlmanacEvents, build_application, postgres_env
+from infrastructure.eventstore.factory import build_application, postgres_env
 from infrastructure.eventstore.store import EventsourcingStore
 from infrastructure.postgres.pool import open_pool
 from infrastructure.readmodels.positions import CHANNEL
@@ -77,7 +78,7 @@ def history(events: int, jobs: int = 50, chunk: int = 2000) -> Iterator[list[Agg
         yield batch
 
 
-def seed_history(app: AlmanacEvents, events: int, jobs: int = 50) -> int:
+def seed_history(app: Application[UUID], events: int, jobs: int = 50) -> int:
     """Store the history in big saves (synchronous); returns how many events were stored."""
     stored = 0
     for chunk in history(events, jobs):
