@@ -1,0 +1,155 @@
+"""Completion webhooks: each URL of a job gets the signed envelope of its execution's end."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from application.dependencies import Dependencies
+from domain.execution import Execution
+from domain.execution_values import ErrorInfo, JobSnapshot, Trigger, TriggerType
+from domain.retry import RetryPolicy
+from infrastructure.eventstore.factory import build_application, postgres_env
+from infrastructure.eventstore.store import EventsourcingStore
+from infrastructure.modules.catalog import FilesystemModuleCatalog
+from infrastructure.postgres.pool import open_pool
+from infrastructure.postgres.positions import Positions
+from infrastructure.webhooks import Backoff, CompletionWebhooks
+from interfaces.bootstrap.runtime import SystemClock
+from tests.integration.services.conftest import bus_events
+from tests.integration.services.servers import http_server
+
+SECRET = "completion-secret"
+FAST = Backoff(attempts=3, base=0.01, ceiling=0.02)
+
+
+def running(*webhooks: str) -> Execution:
+    now = datetime.now(UTC)
+    job = JobSnapshot(
+        uuid4(), "hooked", "svc", "jobs/x.py", 5000, RetryPolicy(0), webhooks=webhooks
+    )
+    execution = Execution.request(uuid4(), job, Trigger(TriggerType.MANUAL, "test"), at=now)
+    execution.start_attempt(1, worker="w1", at=now)
+    return execution
+
+
+@pytest.fixture
+async def fresh_pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await open_pool(fresh_database_url, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def fresh_deps(fresh_database_url: str) -> Iterator[Dependencies]:
+    store = EventsourcingStore(build_application(postgres_env(fresh_database_url, 2)), 2)
+    yield Dependencies(store, SystemClock(), FilesystemModuleCatalog(()), random.random)
+    store.close()
+
+
+@contextlib.asynccontextmanager
+async def following(follower: CompletionWebhooks) -> AsyncIterator[None]:
+    task = asyncio.create_task(follower.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def until(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not await check():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.05)
+
+
+async def test_finished_executions_are_posted_signed_retried_and_recorded(
+    fresh_database_url: str, fresh_pool: asyncpg.Pool, fresh_deps: Dependencies
+) -> None:
+    with http_server() as web:
+        web.statuses["/flaky"] = [503]  # fails once, then takes it
+        web.always["/down"] = 500
+        completed = running(f"{web.url}/done", f"{web.url}/down?token=abc")
+        completed.complete(1, {"rows": 3}, at=datetime.now(UTC))
+        failed = running(f"{web.url}/flaky")
+        failed.fail_attempt(1, ErrorInfo("ValueError", "bad"), at=datetime.now(UTC), sample=0.5)
+        quiet = running()
+        quiet.complete(1, None, at=datetime.now(UTC))
+        await fresh_deps.store.save(completed, failed, quiet)
+
+        def follower() -> CompletionWebhooks:
+            return CompletionWebhooks(
+                fresh_pool, fresh_database_url, fresh_deps, SECRET, backoff=FAST, poll_interval=0.1
+            )
+
+        async def three_recorded() -> bool:
+            return len(await bus_events(fresh_pool, "webhook.")) == 3
+
+        async with following(follower()):
+            await until(three_recorded)
+        posts = len(web.received)
+        async with following(follower()):  # a restart resumes after what it delivered
+            await asyncio.sleep(0.5)
+        assert len(web.received) == posts
+
+    [done] = web.posts("/done")
+    envelope = json.loads(done.body)
+    assert envelope["name"] == "execution.completed"
+    assert envelope["payload"]["executionId"] == str(completed.id)
+    assert envelope["payload"]["result"] == {"rows": 3}
+    expected = "sha256=" + hmac.new(SECRET.encode(), done.body, hashlib.sha256).hexdigest()
+    assert done.headers["X-Almanac-Signature"] == expected
+    assert done.headers["X-Almanac-Delivery"] == envelope["id"]
+    flaky = web.posts("/flaky")
+    assert [json.loads(p.body)["name"] for p in flaky] == ["execution.failed"] * 2
+    assert len(web.posts("/down")) == 3
+
+    events = await bus_events(fresh_pool, "webhook.")
+    assert {e["source"] for e in events} == {"almanac"}
+    outcomes = sorted(
+        (e["name"], e["payload"]["url"], e["payload"]["status"], e["payload"]["attempts"])
+        for e in events
+    )
+    assert outcomes == [
+        ("webhook.delivered", f"{web.url}/done", 200, 1),
+        ("webhook.delivered", f"{web.url}/flaky", 200, 2),
+        ("webhook.failed", f"{web.url}/down", 500, 3),  # its token is not recorded
+    ]
+    assert await Positions(fresh_pool).get("webhooks") > 0
+
+
+async def test_without_a_secret_nothing_is_sent_and_the_reason_is_recorded(
+    fresh_database_url: str, fresh_pool: asyncpg.Pool, fresh_deps: Dependencies
+) -> None:
+    with http_server() as web:
+        execution = running(f"{web.url}/done")
+        execution.request_cancel(actor="test", at=datetime.now(UTC))
+        execution.confirm_cancelled(1, at=datetime.now(UTC))
+        await fresh_deps.store.save(execution)
+        follower = CompletionWebhooks(
+            fresh_pool, fresh_database_url, fresh_deps, None, backoff=FAST, poll_interval=0.1
+        )
+
+        async def recorded() -> bool:
+            return bool(await bus_events(fresh_pool, "webhook."))
+
+        async with following(follower):
+            await until(recorded)
+        assert web.received == []
+    [event] = await bus_events(fresh_pool, "webhook.")
+    assert event["name"] == "webhook.failed"
+    assert event["payload"]["event"] == "execution.cancelled"
+    assert "ALMANAC_WEBHOOK_SECRET" in event["payload"]["error"]
