@@ -15,7 +15,7 @@ from interfaces.http.reference import ReferencePage
 _PREFIX = "#/components/schemas/"
 _REF = _PREFIX + "{name}"
 _DESCRIPTIONS = {
-    400: "Malformed JSON body",
+    400: "Malformed request: the body is not valid JSON",
     404: "No such resource",
     409: "Not allowed in the resource's current state",
     412: "If-Match names a stale version",
@@ -40,10 +40,11 @@ def body_operation(kind: type[msgspec.Struct], *, required: bool = True) -> type
 
 
 def errors(*statuses: int) -> dict[int, ResponseSpec]:
-    """Problem responses for `statuses`, plus 503, which any route may answer."""
+    """Problem responses for `statuses`, plus 400 and 503 (any route; it also replaces
+    Litestar's own 400 schema, which this API never sends)."""
     return {
         status: ResponseSpec(Problem, description=_DESCRIPTIONS[status], media_type=PROBLEM_JSON)
-        for status in (*statuses, 503)
+        for status in sorted({400, *statuses, 503})
     }
 
 

@@ -14,6 +14,7 @@ from application.commands import RequestCancel
 from application.executions import request_cancel
 from application.results import Outcome
 from application.views import ExecutionFilters
+from domain.errors import InvalidTransition
 from domain.execution import Execution
 from domain.execution_values import ExecutionStatus
 from interfaces.http.openapi import errors
@@ -76,10 +77,16 @@ class ExecutionController(Controller):
     async def cancel(
         self, execution_id: FromPath[str], services: Services
     ) -> Response[ExecutionResponse]:
-        """Cancel: 200 once CANCELLED, 202 while a running handler is being stopped, 409 after
-        it finished."""
-        command = RequestCancel(path_id(execution_id, "execution"), "api")
-        outcome = await request_cancel(command, services.deps)
+        """Cancel: 200 once CANCELLED (a repeat too), 202 while a running handler is being
+        stopped, 409 when it already finished otherwise."""
+        identifier = path_id(execution_id, "execution")
+        try:
+            outcome = await request_cancel(RequestCancel(identifier, "api"), services.deps)
+        except InvalidTransition as refused:
+            if refused.state != ExecutionStatus.CANCELLED.value:
+                raise
+            execution = await services.deps.store.load(identifier, Execution)
+            return await execution_answer(services, Outcome(execution, 0, False), 200)
         status = 200 if outcome.value.status is ExecutionStatus.CANCELLED else 202
         return await execution_answer(services, outcome, status)
 

@@ -161,7 +161,10 @@ async def job_answer(
     await caught_up(services, outcome.position)
     view = await services.jobs.get_job(outcome.value.id)
     body = job_body(view) if view is not None else job_from_aggregate(outcome.value)
-    return Response(body, status_code=status, headers={"ETag": etag(outcome.value.version)})
+    headers = {"ETag": etag(outcome.value.version)}
+    if status == 201:
+        headers["Location"] = f"/api/v1/jobs/{outcome.value.id}"
+    return Response(body, status_code=status, headers=headers)
 
 
 def _not_found(job_id: str) -> ProblemError:

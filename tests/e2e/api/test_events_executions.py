@@ -116,7 +116,9 @@ def test_executions_list_get_cancel_history(http: httpx.Client) -> None:
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "CANCELLED"
     assert http.get(f"/api/v1/executions/{run['id']}").json()["status"] == "CANCELLED"
-    assert http.delete(f"/api/v1/executions/{run['id']}").status_code == 409
+    again = http.delete(f"/api/v1/executions/{run['id']}")
+    assert again.status_code == 200
+    assert again.json()["status"] == "CANCELLED"
     history = http.get(f"/api/v1/executions/{run['id']}/history").json()["items"]
     assert [h["type"] for h in history] == ["execution.requested", "execution.cancelled"]
     assert http.get(f"/api/v1/executions/{job['id']}/history").status_code == 404
@@ -156,3 +158,38 @@ async def insert_logs(database_url: str, execution_id: str, count: int, start: i
             )
     finally:
         await connection.close()
+
+
+def test_cancel_running_202_and_finished_409(http: httpx.Client, api_settings: Settings) -> None:
+    job = new_job(http)
+    running = http.post(f"/api/v1/jobs/{job['id']}/execute").json()["id"]
+    done = http.post(f"/api/v1/jobs/{job['id']}/execute").json()["id"]
+    asyncio.run(_play_worker(api_settings, running, done))
+    cancelling = http.delete(f"/api/v1/executions/{running}")
+    assert cancelling.status_code == 202, cancelling.text
+    assert cancelling.json()["status"] == "RUNNING"
+    assert cancelling.json()["cancelRequested"] is True
+    finished = http.delete(f"/api/v1/executions/{done}")
+    assert finished.status_code == 409
+    detail = http.get(f"/api/v1/executions/{done}").json()
+    assert detail["status"] == "COMPLETED"
+    assert detail["result"] == {"ok": True}
+    assert detail["attempts"][0]["worker"] == "test-worker"
+    history = http.get(f"/api/v1/executions/{done}/history").json()["items"]
+    assert [h["type"] for h in history][-1] == "execution.completed"
+
+
+async def _play_worker(settings: Settings, running: str, done: str) -> None:
+    """Start both executions' first attempt and complete one, as a worker would."""
+    from application.commands import CompleteAttempt, StartAttempt
+    from application.executions import complete_attempt, start_attempt
+    from interfaces.bootstrap.runtime import open_runtime
+
+    async with open_runtime(settings, pool_size=2, store_threads=2) as runtime:
+        for execution in (running, done):
+            command = StartAttempt(uuid.UUID(execution), 1, "test-worker")
+            await start_attempt(command, runtime.deps)
+        outcome = await complete_attempt(
+            CompleteAttempt(uuid.UUID(done), 1, {"ok": True}), runtime.deps
+        )
+    assert outcome.position > 0

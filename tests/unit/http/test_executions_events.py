@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -27,7 +28,7 @@ def test_cancel_pending_is_200_and_a_second_cancel_too(client: Client) -> None:
     first = client.delete(url)
     assert first.status_code == 200
     assert first.json()["status"] == "CANCELLED"
-    assert client.delete(url).status_code == 409  # CANCELLED is terminal: it already finished
+    assert client.delete(url).status_code == 200  # cancelling a cancelled execution: done
     assert client.get(url).json()["status"] == "CANCELLED"
     types = [h["type"] for h in client.get(f"{url}/history").json()["items"]]
     assert types == ["execution.requested", "execution.cancelled"]
@@ -122,3 +123,22 @@ def test_docs_and_metrics(client: Client) -> None:
     text = client.get("/metrics").text
     assert 'path="/api/v1/jobs"' in text
     assert "almanac_queue_length" in text
+
+
+def test_cancel_running_is_202_and_finished_is_409(client: Client, world: World) -> None:
+    from application.commands import CompleteAttempt, StartAttempt
+    from application.executions import complete_attempt, start_attempt
+
+    deps = world.services().deps
+    running = uuid.UUID(str(_execution(client)["id"]))
+    asyncio.run(start_attempt(StartAttempt(running, 1, "w1"), deps))
+    first = client.delete(f"/api/v1/executions/{running}")
+    assert first.status_code == 202
+    assert first.json()["cancelRequested"] is True
+    assert client.delete(f"/api/v1/executions/{running}").status_code == 202
+    done = uuid.UUID(str(_execution(client)["id"]))
+    asyncio.run(start_attempt(StartAttempt(done, 1, "w1"), deps))
+    asyncio.run(complete_attempt(CompleteAttempt(done, 1, {"ok": True}), deps))
+    finished = client.delete(f"/api/v1/executions/{done}")
+    assert finished.status_code == 409
+    assert "finished" in finished.json()["detail"]
