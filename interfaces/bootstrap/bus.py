@@ -1,0 +1,117 @@
+"""How a process gets an event bus: from its Runtime (can emit) or from Settings (Redis only).
+
+`open_bus(runtime)` serves the API, workers and modules' services; `open_redis_bus(settings)`
+serves `almanac subscribe`, which needs no database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TextIO
+
+import msgspec
+from redis.asyncio import Redis
+
+from application.eventbus import Event, SubscriberInfo
+from infrastructure.redis.bus import RedisEventBus
+from infrastructure.redis.keys import RedisKeys
+from infrastructure.redis.subscriber_admin import RedisSubscriberAdmin
+from infrastructure.redis.subscribers import DurableOptions
+from infrastructure.settings import Settings
+from interfaces.bootstrap.runtime import Runtime
+
+log = logging.getLogger(__name__)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@asynccontextmanager
+async def open_bus(
+    runtime: Runtime, options: DurableOptions | None = None
+) -> AsyncIterator[RedisEventBus]:
+    """A bus on the runtime's Redis and event store; subscriptions close on exit."""
+    keys = RedisKeys(runtime.settings.redis_prefix)
+    async with RedisEventBus.open(runtime.redis, keys, runtime.deps, options) as bus:
+        yield bus
+
+
+@asynccontextmanager
+async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
+    if settings.redis_url is None:
+        raise SystemExit("almanac: this command needs REDIS_URL (or REDIS_HOST/REDIS_PORT)")
+    async with AsyncExitStack() as stack:
+        redis = Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=15)
+        stack.push_async_callback(redis.aclose)
+        yield redis
+
+
+@asynccontextmanager
+async def open_redis_bus(
+    settings: Settings, options: DurableOptions | None = None
+) -> AsyncIterator[RedisEventBus]:
+    """A subscribe-only bus: Redis, no database."""
+    async with (
+        open_redis(settings) as redis,
+        RedisEventBus.open(redis, RedisKeys(settings.redis_prefix), None, options) as bus,
+    ):
+        yield bus
+
+
+async def run_subscribe(
+    settings: Settings,
+    pattern: str,
+    group: str | None,
+    after: int | None,
+    out: TextIO = sys.stdout,
+) -> None:
+    """Print matching envelopes as JSON lines until SIGINT/SIGTERM (or the reader goes away)."""
+    stop = asyncio.Event()
+    printer = _printer(out, stop)
+    # Printing a line takes microseconds: on stop, do not wait long for a blocked pipe.
+    async with open_redis_bus(settings, DurableOptions(grace_seconds=1.0)) as bus:
+        bus.on_pattern(pattern, printer, group=group, after=after)
+        await bus.ready()
+        where = f"as subscriber {group!r}" if group else "live"
+        log.info("following %r %s; Ctrl-C stops", pattern, where)
+        await _until_stopped(stop)
+
+
+def _printer(out: TextIO, stop: asyncio.Event) -> Callable[[Event], object]:
+    encode = msgspec.json.Encoder().encode
+
+    async def write(event: Event) -> None:
+        # One flushed line per event: a durable subscriber acks only after the line is out.
+        try:
+            out.write(encode(event.envelope()).decode() + "\n")
+            out.flush()
+        except BrokenPipeError:
+            stop.set()  # the reading end is gone: stop, and leave this event unacknowledged
+            await asyncio.Event().wait()
+
+    return write
+
+
+async def _until_stopped(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+
+
+async def list_subscribers(settings: Settings, name: str | None) -> list[SubscriberInfo]:
+    async with open_redis(settings) as redis:
+        return await RedisSubscriberAdmin(redis, RedisKeys(settings.redis_prefix)).subscribers(name)
+
+
+async def replay_parked(settings: Settings, name: str, entry_ids: Sequence[str] | None) -> int:
+    async with open_redis(settings) as redis:
+        admin = RedisSubscriberAdmin(redis, RedisKeys(settings.redis_prefix))
+        return await admin.replay(name, entry_ids)
