@@ -5,7 +5,8 @@ async def handler(context):
     config = context.config
     notifications = context.services.notifications
     subject = config.get("subject", "Almanac report")
-    body = f"{context.job_name} ran as execution {context.execution_id} (attempt {context.attempt})."
+    run = f"execution {context.execution_id} (attempt {context.attempt})"
+    body = f"{context.job_name} ran as {run}."
     sent = []
     if config.get("emailTo"):
         message = {"channel": "email", "to": config["emailTo"], "subject": subject, "body": body}
@@ -20,5 +21,5 @@ async def handler(context):
                 data={"job": context.job_name, "attempt": context.attempt},
             )
         )
-    context.services.logger.info("report sent", {"channels": [s["channel"] for s in sent]})
+    context.services.logger.info("report sent", channels=[s["channel"] for s in sent])
     return {"sent": sent}

@@ -1,5 +1,6 @@
 """Opens a page in Chromium, reads its title and text, and takes a full-page screenshot."""
 
+import asyncio
 from pathlib import Path
 
 MODULE = Path(__file__).resolve().parent.parent
@@ -20,9 +21,13 @@ async def handler(context):
     result = {"url": url[:200], "title": title, "text": text, "bytes": len(png)}
     if context.config.get("save", True):
         folder = Path(context.config.get("outputDir") or MODULE / "screenshots")
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{context.execution_id}.png"
-        path.write_bytes(png)
+        await asyncio.to_thread(_save, path, png)
         result["saved"] = str(path)
-    context.services.logger.info("captured", {"title": title, "bytes": len(png)})
+    context.services.logger.info("captured", title=title, bytes=len(png))
     return result
+
+
+def _save(path, png):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png)
