@@ -27,6 +27,17 @@ _DESCRIPTIONS = {
 }
 
 
+DESCRIPTION = (
+    "Event-sourced job scheduling: jobs, executions, events, live streams. "
+    "JSON in camelCase, times ISO-8601 UTC, durations in ms. Lists return "
+    "{items, nextCursor}; pass nextCursor back as cursor. After a command, the same "
+    "client's next GET shows it. Errors are application/problem+json; a 422 lists every "
+    "invalid field or query parameter in errors[]. A malformed id in a path names no "
+    "resource: 404. Jobs carry an ETag (their version); send it as If-Match on PUT or "
+    "DELETE to get 412 instead of overwriting someone else's change."
+)
+
+
 def body_operation(kind: type[msgspec.Struct], *, required: bool = True) -> type[Operation]:
     """An Operation documenting `kind` as the JSON body (the handler decodes it itself)."""
 
@@ -70,7 +81,7 @@ def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Almanac API",
         version="1.0.0",
-        description="Event-sourced job scheduling: jobs, executions, events, live streams.",
+        description=DESCRIPTION,
         path="/docs",
         use_handler_docstrings=True,
         render_plugins=[ReferencePage(path="/api")],

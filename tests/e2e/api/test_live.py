@@ -91,9 +91,14 @@ def test_log_stream_stored_then_live(
     channel = RedisKeys(api_settings.redis_prefix).logs(run["id"])
     with redis.Redis.from_url(str(api_settings.redis_url)) as client:
         client.publish(channel, "1")
-    thread.join(15)
-    lines = [json.loads(m["data"]) for m in found if "data" in m]
-    assert [line["message"] for line in lines] == ["line 0", "line 1", "line 2"]
+        thread.join(15)
+        lines = [json.loads(m["data"]) for m in found if "data" in m]
+        assert [line["message"] for line in lines] == ["line 0", "line 1", "line 2"]
+        # The client went away: the stream's subscription is closed too (shielded clean-up).
+        deadline = time.monotonic() + 5
+        while client.pubsub_numsub(channel)[0][1] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert client.pubsub_numsub(channel)[0][1] == 0
     assert all(m["event"] == "log" for m in found if "data" in m)
     missing = http.get(f"/api/v1/executions/{uuid.uuid4()}/logs/stream")
     assert missing.status_code == 404
