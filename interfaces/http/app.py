@@ -10,6 +10,7 @@ from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
+from litestar.plugins import PluginProtocol
 from litestar.plugins.prometheus import PrometheusConfig
 
 from interfaces.http.body import MAX_BODY
@@ -47,8 +48,12 @@ def create_app(
     *,
     debug: bool = False,
     extra_handlers: Sequence[Any] = (),
+    plugins: Sequence[PluginProtocol] = (),
 ) -> Litestar:
-    """Build the app; its services are opened by `open_services` for the app's lifetime."""
+    """Build the app; its services are opened by `open_services` for the app's lifetime.
+
+    `plugins` add to it (e.g. the dashboard's), sharing `state.services`.
+    """
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -66,6 +71,7 @@ def create_app(
         middleware=[prometheus.middleware],
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(),
+        plugins=list(plugins),
         request_max_body_size=MAX_BODY,
         debug=debug,
         # Expected errors are answered, not logged; the handlers log 503s and 500s themselves.
