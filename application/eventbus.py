@@ -132,6 +132,12 @@ class SubscriberAdmin(Protocol):
 
     async def replay(self, name: str, entry_ids: Sequence[str] | None) -> int: ...
 
+    async def delete(self, name: str, *, force: bool = False) -> bool: ...
+
+
+class SubscriberRunning(Exception):
+    """A running subscriber is not deleted unless forced: it would recreate its group at once."""
+
 
 async def call_handler(handler: Handler, event: Event) -> None:
     """Async handlers are awaited; plain functions run off the event loop, in a thread."""

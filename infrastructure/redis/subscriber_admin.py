@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,7 +10,7 @@ import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from application.eventbus import ParkedDelivery, SubscriberInfo
+from application.eventbus import ParkedDelivery, SubscriberInfo, SubscriberRunning
 from infrastructure.redis.bus_stream import entry_position, stream_tail, text
 from infrastructure.redis.keys import RedisKeys
 from infrastructure.redis.subscriber_store import SubscriberKeys, SubscriberStore
@@ -39,6 +40,18 @@ class RedisSubscriberAdmin:
         """Send parked deliveries (all, if `entry_ids` is None) back to the running subscriber."""
         store = SubscriberStore(self._redis, SubscriberKeys(self._keys, name))
         return await store.replay([] if entry_ids is None else list(entry_ids))
+
+    async def delete(self, name: str, *, force: bool = False) -> bool:
+        """Forget a subscriber: its group, position, parked deliveries and replays."""
+        keys = SubscriberKeys(self._keys, name)
+        if not force and await self._redis.exists(keys.lease):
+            raise SubscriberRunning(name)
+        destroyed = 0
+        for stream in (keys.stream, keys.replay):
+            with contextlib.suppress(ResponseError):  # no such stream: nothing to destroy
+                destroyed += int(await self._redis.xgroup_destroy(stream, keys.group))
+        await self._redis.delete(keys.state, keys.parked, keys.replay, keys.lease)
+        return destroyed > 0
 
     async def parked(self, name: str) -> list[ParkedDelivery]:
         """Parked deliveries of one subscriber, in stream order."""

@@ -115,7 +115,9 @@ class DurableSubscription:
         failures = 0
         while not self._stopping:
             try:
-                await self._store.create_groups(self._after)
+                created = await self._store.create_groups(self._after)
+                if not created and self._after is not None and not self.ready.is_set():
+                    log.info("subscriber %s exists: it resumes, the start is ignored", self.group)
                 self.ready.set()  # the group exists: nothing emitted from now on can be missed
                 await self._store.acquire(self._token, self._options.lease_ms)
                 failures = 0

@@ -111,6 +111,12 @@ async def list_subscribers(settings: Settings, name: str | None) -> list[Subscri
         return await RedisSubscriberAdmin(redis, RedisKeys(settings.redis_prefix)).subscribers(name)
 
 
+async def delete_subscriber(settings: Settings, name: str, *, force: bool) -> bool:
+    async with open_redis(settings) as redis:
+        admin = RedisSubscriberAdmin(redis, RedisKeys(settings.redis_prefix))
+        return await admin.delete(name, force=force)
+
+
 async def replay_parked(settings: Settings, name: str, entry_ids: Sequence[str] | None) -> int:
     async with open_redis(settings) as redis:
         admin = RedisSubscriberAdmin(redis, RedisKeys(settings.redis_prefix))

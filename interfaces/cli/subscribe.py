@@ -17,10 +17,15 @@ from typing import Any
 
 import click
 
-from application.eventbus import SubscriberInfo, validate_subscriber_name
+from application.eventbus import SubscriberInfo, SubscriberRunning, validate_subscriber_name
 from domain.errors import InvalidValue
 from domain.patterns import validate_pattern
-from interfaces.bootstrap.bus import list_subscribers, replay_parked, run_subscribe
+from interfaces.bootstrap.bus import (
+    delete_subscriber,
+    list_subscribers,
+    replay_parked,
+    run_subscribe,
+)
 from interfaces.bootstrap.config import ConfigurationError, load_settings
 
 
@@ -104,6 +109,20 @@ def replay_command(settings: Any, name: str, entry_ids: tuple[str, ...], replay_
     click.echo(f"{moved} parked deliveries sent back to {name}")
     if entry_ids and moved < len(entry_ids):
         click.echo(f"{len(entry_ids) - moved} of the given ids were not parked", err=True)
+
+
+@subscribers.command("delete")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Even while it runs (it then starts over).")
+@click.pass_obj
+def delete_command(settings: Any, name: str, force: bool) -> None:
+    """Forget subscriber NAME: its group, position, parked deliveries and replays."""
+    _checked_name(name, "NAME")
+    try:
+        deleted = _run(delete_subscriber(settings, name, force=force))
+    except SubscriberRunning:
+        raise click.ClickException(f"{name} is running: stop it first, or use --force") from None
+    click.echo(f"deleted {name}" if deleted else f"no subscriber named {name}")
 
 
 @click.group()

@@ -88,10 +88,10 @@ async def test_subscribers_list_shows_parked_deliveries_and_replay_sends_them_ba
             raise ConnectionError("smtp down")
         handled.append(event.payload["n"])
 
-    async def cli(*args: str) -> list[str]:
+    async def cli(*args: str, code: int = 0) -> list[str]:
         child = await Child.start(runtime.settings, *CLI, "subscribers", *args)
-        assert await child.wait() == 0, child.errors
-        return child.lines
+        assert await child.wait() == code, child.errors
+        return child.lines + child.errors
 
     options = DurableOptions(retry=RetryPolicy((0.01,)), lease_ms=2000)
     async with open_bus(runtime, options) as bus:
@@ -110,6 +110,7 @@ async def test_subscribers_list_shows_parked_deliveries_and_replay_sends_them_ba
             "1 parked deliveries sent back to mailer"
         ]
         await eventually(lambda: handled == [0, 2, 1])
+        assert "mailer is running" in (await cli("delete", "mailer", code=1))[-1]
     assert (await cli("list"))[1].split()[1:] == [
         "stopped",
         str(emitted[2].position),
@@ -117,6 +118,8 @@ async def test_subscribers_list_shows_parked_deliveries_and_replay_sends_them_ba
         "0",
         "0",
     ]
+    assert await cli("delete", "mailer") == ["deleted mailer"]
+    assert len(await cli("list")) == 1  # the header alone
 
 
 async def _parked_listed(cli: Callable[..., Awaitable[list[str]]]) -> list[str] | None:
