@@ -84,7 +84,7 @@ class DurableSubscription:
         self.name: str = spec.text
         self.group: str | None = spec.group
         self.ready = asyncio.Event()
-        self._name = spec.group
+        self._subscriber = spec.group
         self._store = SubscriberStore(redis, SubscriberKeys(keys, spec.group))
         self._matches, self._handler, self._after = spec.matches, spec.handler, spec.after
         self._options = options
@@ -199,7 +199,7 @@ class DurableSubscription:
             park = None
             if failure is not None:
                 error, attempts = failure
-                record = parked_record(event, error, attempts + earlier_attempts, self._name)
+                record = parked_record(event, error, attempts + earlier_attempts, self._subscriber)
                 park = (position_id(event.position), record)
             mark = None if replayed else event.position
             await self._store.settle(

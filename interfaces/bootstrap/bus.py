@@ -10,8 +10,8 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import TextIO
 
 import msgspec
@@ -71,13 +71,20 @@ async def run_subscribe(
     """Print matching envelopes as JSON lines until SIGINT/SIGTERM (or the reader goes away)."""
     stop = asyncio.Event()
     printer = _printer(out, stop)
-    # Printing a line takes microseconds: on stop, do not wait long for a blocked pipe.
-    async with open_redis_bus(settings, DurableOptions(grace_seconds=1.0)) as bus:
-        bus.on_pattern(pattern, printer, group=group, after=after)
-        await bus.ready()
-        where = f"as subscriber {group!r}" if group else "live"
-        log.info("following %r %s; Ctrl-C stops", pattern, where)
-        await _until_stopped(stop)
+    with _stopped_by_signals(stop):
+        # Printing a line takes microseconds: on stop, do not wait long for a blocked pipe.
+        async with open_redis_bus(settings, DurableOptions(grace_seconds=1.0)) as bus:
+            bus.on_pattern(pattern, printer, group=group, after=after)
+            where = f"as subscriber {group!r}" if group else "live"
+            announce = asyncio.create_task(_announce(bus, f"following {pattern!r} {where}"))
+            await stop.wait()
+            announce.cancel()
+
+
+async def _announce(bus: RedisEventBus, message: str) -> None:
+    """Tell the operator (on stderr) once nothing emitted from now on can be missed."""
+    await bus.ready()
+    log.info("%s; Ctrl-C stops", message)
 
 
 def _printer(out: TextIO, stop: asyncio.Event) -> Callable[[Event], object]:
@@ -95,12 +102,14 @@ def _printer(out: TextIO, stop: asyncio.Event) -> Callable[[Event], object]:
     return write
 
 
-async def _until_stopped(stop: asyncio.Event) -> None:
+@contextmanager
+def _stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set `stop`, from the very start (even while Redis is unreachable)."""
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        yield
     finally:
         for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
