@@ -127,7 +127,8 @@ class DurableSubscription:
             except Exception as error:  # Redis down, or a bug: never die silently, start over
                 delay = reconnect_delay(failures)
                 failures += 1
-                log.warning("subscriber %s: %r; starting over", self.group, error)
+                kind = type(error).__name__
+                log.warning("subscriber %s: %s: %s; starting over", self.group, kind, error)
                 await asyncio.sleep(delay)
 
     async def _while_leased(self) -> None:
