@@ -78,6 +78,7 @@ class CronScheduler:
                 await self._sleep_until_next()
         finally:
             refresher.cancel()
+            await asyncio.shield(self._flush_cursors())  # a clean stop leaves exact cursors
 
     def observe(self, event: Any) -> None:
         """Feed one store event (in log order) from the job/module/execution feed."""
@@ -125,9 +126,17 @@ class CronScheduler:
             raise
 
     async def _record_skip(self, job_id: UUID, skip: Skip) -> None:
-        instants = [skip.first] if skip.first == skip.last else [skip.first, skip.last]
-        command = RecordSkippedOccurrences(job_id, skip.reason, instants, skip.count)
-        await record_skipped_occurrences(command, self._deps)
+        """Record the skip; if its first occurrence was decided already (a cursor saved just
+        before another decision), the record starts at the next one instead."""
+        job = self.directory.jobs.get(job_id)
+        cron = job.definition.cron if job else None
+        while True:
+            instants = [skip.first] if skip.first == skip.last else [skip.first, skip.last]
+            command = RecordSkippedOccurrences(job_id, skip.reason, instants, skip.count)
+            outcome = await record_skipped_occurrences(command, self._deps)
+            if outcome.changed or cron is None or skip.first >= skip.last:
+                return
+            skip = Skip(skip.reason, cron.next_after(skip.first), skip.last, skip.count - 1)
 
     def _advance(self, job: ScheduledJob, cursor: datetime) -> None:
         job.cursor = cursor

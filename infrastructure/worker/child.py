@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, BinaryIO
 
 import msgspec
@@ -41,12 +41,19 @@ from infrastructure.worker.protocol import (
 _result_encoder = msgspec.json.Encoder()
 
 
+ExtraServices = Callable[[Run, HandlerEvents], dict[str, Any]]
+EndAttempt = Callable[[], Awaitable[None]]
+
+
 class Slot:
     """The child's side of the protocol: reads commands, runs handlers, reports back."""
 
-    def __init__(self, out: BinaryIO, extra_services: Callable[[Run], dict[str, Any]]) -> None:
+    def __init__(
+        self, out: BinaryIO, extra_services: ExtraServices, end_attempt: EndAttempt | None = None
+    ) -> None:
         self._out = out
         self._extra = extra_services
+        self._end_attempt = end_attempt
         self._task: asyncio.Task[Done] | None = None
         self._emits: dict[int, asyncio.Future[EmitReply]] = {}
         self._next_request = 0
@@ -85,16 +92,20 @@ class Slot:
             return Done("stopped")
         except Exception as error:  # any handler failure is data for the attempt's record
             return Done("failed", error=_error_info(error))
+        finally:
+            if self._end_attempt is not None:
+                await self._end_attempt()  # e.g. browsers left open are closed before Done
 
     def _context(self, run: Run) -> JobContext:
         logger = HandlerLogger(self._log)
+        events = HandlerEvents(self._emit)
         services = Services(
             logger=logger,
-            events=HandlerEvents(self._emit),
+            events=events,
             http=self._http,
             database=self._database(run.database_url),
             config=run.config,
-            **self._extra(run),
+            **self._extra(run, events),
         )
         return JobContext(
             job_id=run.job_id,
@@ -177,7 +188,7 @@ def _output_to(logger: HandlerLogger) -> Any:
         sys.stdout, sys.stderr = previous
 
 
-async def run_child(extra_services: Callable[[Run], dict[str, Any]]) -> None:
+async def run_child(extra_services: ExtraServices, end_attempt: EndAttempt | None = None) -> None:
     """Child main: the protocol owns the original stdout; stray writes go to stderr."""
     protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)
@@ -185,4 +196,4 @@ async def run_child(extra_services: Callable[[Run], dict[str, Any]]) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
-    await Slot(protocol_out, extra_services).serve(reader)
+    await Slot(protocol_out, extra_services, end_attempt).serve(reader)

@@ -137,7 +137,7 @@ class SlotPool:
         locator: HandlerLocator,
         log_sink: LogSink,
         emitter: Emitter,
-        database_url_for: Callable[[str], str | None],
+        database_url_for: Callable[[str], Awaitable[str | None]],
         flush_logs: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._size = size
@@ -165,9 +165,10 @@ class SlotPool:
             handler_file = self._locator.handler_file(request.module_id, request.handler)
         except InvalidValue as error:
             return _failed("HandlerNotFound", str(error))
+        database_url = await self._database_url_for(request.module_id)
         slot = await self._idle.get()
         try:
-            await slot.send(self._run_message(request, str(handler_file)))
+            await slot.send(self._run_message(request, str(handler_file), database_url))
             result = await self._supervise(slot, request, stop)
             if self._flush_logs is not None:
                 await self._flush_logs()  # an attempt's log is complete before its outcome
@@ -181,7 +182,7 @@ class SlotPool:
                 self._replacing.add(task)
                 task.add_done_callback(self._replacing.discard)
 
-    def _run_message(self, request: RunRequest, handler_file: str) -> Run:
+    def _run_message(self, request: RunRequest, handler_file: str, database_url: str | None) -> Run:
         return Run(
             execution_id=str(request.execution_id),
             attempt=request.attempt,
@@ -192,7 +193,7 @@ class SlotPool:
             handler_file=handler_file,
             config=dict(request.config),
             event=dict(request.event) if request.event is not None else None,
-            database_url=self._database_url_for(request.module_id),
+            database_url=database_url,
         )
 
     async def _supervise(

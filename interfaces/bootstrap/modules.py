@@ -6,6 +6,7 @@ import logging
 
 from application.commands import RegisterModule
 from application.modules import register_module
+from infrastructure.handler_services.module_database import ensure_module_database
 from infrastructure.settings import Settings
 from interfaces.bootstrap.runtime import Runtime, open_runtime
 
@@ -24,6 +25,8 @@ async def register_all(runtime: Runtime) -> int:
         log.error("module not loaded: %s", problem)
     position = 0
     for module in runtime.catalog.modules.values():
+        # Each module gets its own schema and role when it is registered.
+        await ensure_module_database(runtime.pool, module.name, runtime.database_url)
         command = RegisterModule(module.manifest, module.jobs, ACTOR)
         outcome = await register_module(command, runtime.deps)
         position = max(position, outcome.position)

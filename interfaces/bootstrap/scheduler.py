@@ -33,6 +33,7 @@ from infrastructure.scheduling import (
 )
 from infrastructure.settings import Settings
 from infrastructure.taskiq.broker import TaskiqCommandSender, build_broker
+from infrastructure.webhooks import CompletionWebhooks
 from interfaces.bootstrap.runtime import Runtime, open_runtime
 from interfaces.bootstrap.signals import stop_event
 
@@ -88,9 +89,13 @@ def _services(
         executions=read.executions,
         sync=read.sync,
     )
+    webhooks = CompletionWebhooks(
+        runtime.pool, runtime.database_url, runtime.deps, runtime.settings.webhook_secret
+    )
     return [
         run_as_leader(runtime.database_url, "dispatcher", dispatcher.run),
         run_as_leader(runtime.database_url, "reaper", _reaper(runtime, read)),
+        run_as_leader(runtime.database_url, "webhooks", webhooks.run),
     ]
 
 

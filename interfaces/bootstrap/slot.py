@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import sys
-from typing import Any, BinaryIO
+from typing import Any
 
 import httpx
 
@@ -22,8 +20,8 @@ from infrastructure.handler_services.browser import BrowserService
 from infrastructure.handler_services.events import HandlerEvents
 from infrastructure.handler_services.notifications import NotificationService
 from infrastructure.settings import Settings
-from infrastructure.worker.child import Slot
-from infrastructure.worker.protocol import Done, Run
+from infrastructure.worker.child import run_child
+from infrastructure.worker.protocol import Run
 
 
 class SlotServices:
@@ -64,31 +62,9 @@ class SlotServices:
             await self._client.aclose()
 
 
-class _ServicedSlot(Slot):
-    """Bridge until child.py calls the two hooks itself (see the issue 9 report): hands the
-    attempt's event emitter to `extra_services` and runs `end_attempt` before Done is sent."""
-
-    def __init__(self, out: BinaryIO, services: SlotServices) -> None:
-        super().__init__(out, lambda run: services.extra_services(run, HandlerEvents(self._emit)))
-        self._services = services
-
-    async def _attempt(self, run: Run) -> Done:
-        try:
-            return await super()._attempt(run)
-        finally:
-            await self._services.end_attempt()
-
-
 async def _serve(services: SlotServices) -> None:
-    """As infrastructure.worker.child.run_child, with the serviced slot."""
-    protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
     try:
-        await _ServicedSlot(protocol_out, services).serve(reader)
+        await run_child(services.extra_services, services.end_attempt)
     finally:
         await services.aclose()
 

@@ -17,6 +17,7 @@ from taskiq.receiver import Receiver
 from application.bus import emit_event
 from application.commands import EmitEvent
 from application.worker import AttemptRunner
+from infrastructure.handler_services.module_database import ModuleDatabases
 from infrastructure.redis.keys import RedisKeys
 from infrastructure.settings import Settings
 from infrastructure.taskiq.broker import RUN_EXECUTION, build_broker
@@ -53,13 +54,15 @@ class _Worker:
         self.keys = RedisKeys(settings.redis_prefix)
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid4().hex[:6]}"
         self.logs = ExecutionLogWriter(runtime.pool, runtime.redis, self.keys)
+        # Handlers connect as their module's own role, confined to the module's schema.
+        self.databases = ModuleDatabases(runtime.pool, runtime.database_url)
         self.slots = SlotPool(
             size=settings.worker_concurrency,
             command=SLOT_COMMAND,
             locator=runtime.catalog,
             log_sink=self.logs.add,
             emitter=self._emit,
-            database_url_for=lambda _module: settings.database_url,
+            database_url_for=self.databases.url_for,
             flush_logs=self.logs.flush,
         )
         self.runner = AttemptRunner(runtime.deps, self.slots, self.worker_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,7 +104,7 @@ async def slots(
     folder: Path,
     *,
     deps: Dependencies | None = None,
-    database_url_for: Callable[[str], str | None] = lambda _module: None,
+    database_url_for: Callable[[str], Awaitable[str | None]] | None = None,
 ) -> AsyncIterator[Slots]:
     """One real slot process running handlers from `folder`; events go to the store if given."""
 
@@ -121,7 +121,7 @@ async def slots(
         locator=Locator(folder),
         log_sink=lambda _request, line: logs.append(line),
         emitter=emitter,
-        database_url_for=database_url_for,
+        database_url_for=database_url_for or _no_database,
     )
     await pool.start()
     try:
@@ -142,3 +142,7 @@ async def bus_events(pool: asyncpg.Pool, name_prefix: str) -> list[dict[str, Any
         for e in events
         if e["name"].startswith(name_prefix)
     ]
+
+
+async def _no_database(_module: str) -> str | None:
+    return None

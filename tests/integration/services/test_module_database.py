@@ -57,7 +57,11 @@ async def test_a_handler_uses_its_own_schema_and_is_denied_the_rest(
         "public_schema": "CREATE TABLE public.intruder (x int)",
     }
     urls = {module: url}
-    async with slots(MODULES / "svc", database_url_for=urls.get) as runner:
+
+    async def url_for(module_id: str) -> str | None:
+        return urls.get(module_id)
+
+    async with slots(MODULES / "svc", database_url_for=url_for) as runner:
         for note in ("first", "second"):
             config = {"note": note, "forbidden": forbidden}
             result = await runner.run("jobs/database.py", config, module_id=module)
