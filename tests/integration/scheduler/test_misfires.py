@@ -42,7 +42,7 @@ async def test_each_catch_up_policy_after_a_thirty_second_stop(
     fires = fires_by_job(await scheduled_requests(runtime))
     skips = {s.job_id: s for s in await skip_records(runtime) if s.reason is SkipReason.MISFIRE}
     gap = (stopped_at + timedelta(seconds=2), back_at - timedelta(seconds=1))
-    missed = [t for t in _even_seconds(*gap)]
+    missed = list(_even_seconds(*gap))
     in_gap = {
         policy: [t for t in fires[job] if gap[0] <= t <= gap[1]] for policy, job in jobs.items()
     }

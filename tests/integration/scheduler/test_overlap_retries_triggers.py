@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC, datetime
 
 from application.bus import emit_event
@@ -33,7 +34,7 @@ def intervals(executions: list[Execution]) -> list[tuple[datetime, datetime]]:
 
 
 def overlapping(spans: list[tuple[datetime, datetime]]) -> bool:
-    return any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:], strict=False))
+    return any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans))
 
 
 async def test_overlap_policies_skip_queue_and_allow(runtime: Runtime, system: System) -> None:
