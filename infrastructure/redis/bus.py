@@ -48,7 +48,9 @@ log = logging.getLogger(__name__)
 LIVE_BATCH = 200
 
 
-class _Running(Protocol):
+class BusSubscription(Protocol):
+    """A live or durable subscription as the bus runs it; `close()` ends it."""
+
     name: str
     group: str | None
     ready: asyncio.Event
@@ -135,7 +137,7 @@ class RedisEventBus:
     ) -> None:
         self._redis, self._keys, self._deps = redis, keys, deps
         self._options = options or DurableOptions()
-        self._subscriptions: list[_Running] = []
+        self._subscriptions: list[BusSubscription] = []
         self._running = False
 
     @classmethod
@@ -163,20 +165,20 @@ class RedisEventBus:
 
     def on(
         self, name: str, handler: Handler, *, group: str | None = None, after: int | None = None
-    ) -> _Running:
+    ) -> BusSubscription:
         """Events named exactly `name`."""
         validate_event_name(name)
         return self._subscribe(SubscriptionSpec(name, name.__eq__, handler, group, after))
 
     def on_pattern(
         self, pattern: str, handler: Handler, *, group: str | None = None, after: int | None = None
-    ) -> _Running:
+    ) -> BusSubscription:
         """Events whose name matches: `*` one segment, `**` zero or more."""
         matches = EventPattern(pattern).matches
         return self._subscribe(SubscriptionSpec(pattern, matches, handler, group, after))
 
-    def _subscribe(self, spec: SubscriptionSpec) -> _Running:
-        subscription: _Running
+    def _subscribe(self, spec: SubscriptionSpec) -> BusSubscription:
+        subscription: BusSubscription
         if spec.group is None:
             subscription = LiveSubscription(self._redis, self._keys.events, spec)
         else:
