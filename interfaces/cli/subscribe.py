@@ -43,7 +43,12 @@ def _checked_name(name: str, field: str) -> str:
 
 @click.command()
 @click.argument("pattern")
-@click.option("--group", default=None, help="Durable subscriber NAME: resume where it left off.")
+@click.option(
+    "--group",
+    default=None,
+    help="Durable subscriber NAME: acks after printing, resumes where it left off; a new one "
+    "starts at the oldest event the stream keeps (or after --from).",
+)
 @click.option(
     "--from",
     "after",
