@@ -35,11 +35,6 @@ from infrastructure.postgres.migrations import migrate  # noqa: E402
 
 MODULES = REPO / "ops" / "examples" / "modules"
 MODULE, HANDLER = "examples", "jobs/heartbeat.py"
-# The projector is started with the domain imported first (its event topics register on import).
-PROJECTOR = (
-    "import domain.job, domain.execution, domain.bus_event, domain.module, "
-    "domain.skipped_occurrences; from interfaces.cli.main import main; main()"
-)
 
 
 @dataclass(frozen=True)
@@ -156,8 +151,9 @@ def running_api(database_url: str, redis_url: str) -> Iterator[tuple[str, int]]:
         "ALMANAC_LOG_LEVEL": "WARNING",
         "MODULES_PATH": str(MODULES),
     }
-    projector = subprocess.Popen([sys.executable, "-c", PROJECTOR, "projector"], env=env, cwd=REPO)
-    api = subprocess.Popen([sys.executable, "-m", "interfaces.cli", "api"], env=env, cwd=REPO)
+    role = [sys.executable, "-m", "interfaces.cli"]
+    projector = subprocess.Popen([*role, "projector"], env=env, cwd=REPO)
+    api = subprocess.Popen([*role, "api"], env=env, cwd=REPO)
     try:
         base_url = f"http://127.0.0.1:{port}"
         _wait_until_up(base_url)

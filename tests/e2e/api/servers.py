@@ -59,15 +59,6 @@ def live_api(settings: Settings, **overrides: Any) -> Iterator[tuple[str, thread
         thread.join(SHUTDOWN_TIMEOUT + 10)
 
 
-# The domain's event classes register their topics on import; the projector role does not
-# import them itself yet (reported), so a bare `python -m interfaces.cli projector` fails on
-# the first stored event.
-_PROJECTOR = (
-    "import sys, domain.job, domain.execution, domain.bus_event, domain.module, "
-    "domain.skipped_occurrences; from interfaces.cli.main import main; main()"
-)
-
-
 @contextmanager
 def projector(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
     """`almanac projector` (projections and relay) for these settings, stopped on exit."""
@@ -79,7 +70,8 @@ def projector(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
         "MODULES_PATH": ":".join(str(p) for p in settings.modules_path),
         "ALMANAC_LOG_LEVEL": "WARNING",
     }
-    process = subprocess.Popen([sys.executable, "-c", _PROJECTOR, "projector"], env=env)
+    command = [sys.executable, "-m", "interfaces.cli", "projector"]
+    process = subprocess.Popen(command, env=env, cwd=REPO)
     try:
         yield process
     finally:
