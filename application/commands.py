@@ -138,6 +138,7 @@ class RecordSkippedOccurrences:
     reason: SkipReason
     instants: list[datetime]
     count: int | None = None
+    estimated: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,7 +68,12 @@ async def record_skipped_occurrences(
     command: RecordSkippedOccurrences, deps: Dependencies
 ) -> Outcome[SkippedOccurrences | None]:
     skipped = SkippedOccurrences.record(
-        command.job_id, command.reason, command.instants, at=deps.clock.now(), count=command.count
+        command.job_id,
+        command.reason,
+        command.instants,
+        at=deps.clock.now(),
+        count=command.count,
+        estimated=command.estimated,
     )
     return await _save_first_decision(skipped, deps)
 

@@ -32,6 +32,7 @@ class SkippedOccurrences(Aggregate):
     first: datetime
     last: datetime
     count: int
+    estimated: bool
 
     def __init__(self) -> None:
         """State is set by the Created (skipped) event's apply()."""
@@ -43,10 +44,12 @@ class SkippedOccurrences(Aggregate):
         first: datetime
         last: datetime
         count: int
+        estimated: bool = False  # the count was extrapolated (very long ranges)
 
         def apply(self, skipped: SkippedOccurrences) -> None:
             skipped.job_id, skipped.reason = self.job_id, self.reason
             skipped.first, skipped.last, skipped.count = self.first, self.last, self.count
+            skipped.estimated = self.estimated
 
     @classmethod
     def record(
@@ -57,6 +60,7 @@ class SkippedOccurrences(Aggregate):
         *,
         at: datetime,
         count: int | None = None,
+        estimated: bool = False,
     ) -> SkippedOccurrences:
         """`count` may exceed len(instants) when only the range's ends were enumerated."""
         if not instants:
@@ -69,5 +73,6 @@ class SkippedOccurrences(Aggregate):
             first=instants[0],
             last=instants[-1],
             count=count if count is not None else len(instants),
+            estimated=estimated,
             timestamp=at,
         )

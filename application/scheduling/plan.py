@@ -16,7 +16,7 @@ from domain.execution_values import occurrence_id
 from domain.job_definition import CatchUp, JobDefinition, OverlapPolicy
 from domain.skipped_occurrences import SkipReason
 
-COUNT_CAP = 1_000_000
+COUNT_CAP = 10_000  # enumerating more would stall the scheduler; beyond it counts are estimated
 ON_TIME_LIMIT = 10_000
 
 
@@ -33,6 +33,7 @@ class Skip:
     first: datetime
     last: datetime
     count: int
+    estimated: bool = False
 
 
 @dataclass
@@ -72,11 +73,20 @@ def disabled_period(
     cron = definition.cron
     if cron is None or until <= cursor:
         return None
-    count = cron.count_between(cursor, until, COUNT_CAP)
+    count, estimated = count_occurrences(cron, cursor, until)
     if count == 0:
         return None
     last = cron.latest_between(cursor, until, 1)[0]
-    return Skip(reason, cron.next_after(cursor), last, count)
+    return Skip(reason, cron.next_after(cursor), last, count, estimated)
+
+
+def count_occurrences(cron: CronSchedule, start: datetime, end: datetime) -> tuple[int, bool]:
+    """How many occurrences lie in (start, end]: exact up to COUNT_CAP, then extrapolated."""
+    found = cron.between(start, end, COUNT_CAP)
+    if len(found) < COUNT_CAP:
+        return len(found), False
+    covered = (found[-1] - start).total_seconds()
+    return int(COUNT_CAP * (end - start).total_seconds() / covered), True
 
 
 def _late(
@@ -84,7 +94,7 @@ def _late(
 ) -> tuple[list[Fire], Skip | None]:
     if boundary <= cursor:
         return [], None
-    total = cron.count_between(cursor, boundary, COUNT_CAP)
+    total, estimated = count_occurrences(cron, cursor, boundary)
     if total == 0:
         return [], None
     policy = definition.misfire
@@ -93,7 +103,7 @@ def _late(
         return [Fire(t, late=True) for t in cron.between(cursor, boundary, keep)], None
     tail = cron.latest_between(cursor, boundary, keep + 1)
     fires = [Fire(t, late=True) for t in tail[1:]]
-    skip = Skip(SkipReason.MISFIRE, cron.next_after(cursor), tail[0], total - keep)
+    skip = Skip(SkipReason.MISFIRE, cron.next_after(cursor), tail[0], total - keep, estimated)
     return fires, skip
 
 

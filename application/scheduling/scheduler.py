@@ -132,11 +132,14 @@ class CronScheduler:
         cron = job.definition.cron if job else None
         while True:
             instants = [skip.first] if skip.first == skip.last else [skip.first, skip.last]
-            command = RecordSkippedOccurrences(job_id, skip.reason, instants, skip.count)
+            command = RecordSkippedOccurrences(
+                job_id, skip.reason, instants, skip.count, skip.estimated
+            )
             outcome = await record_skipped_occurrences(command, self._deps)
             if outcome.changed or cron is None or skip.first >= skip.last:
                 return
-            skip = Skip(skip.reason, cron.next_after(skip.first), skip.last, skip.count - 1)
+            first = cron.next_after(skip.first)
+            skip = Skip(skip.reason, first, skip.last, skip.count - 1, skip.estimated)
 
     def _advance(self, job: ScheduledJob, cursor: datetime) -> None:
         job.cursor = cursor

@@ -71,7 +71,8 @@ def test_a_long_downtime_is_counted_without_listing_every_occurrence() -> None:
     outcome = plan(JOB, job, T0, T0 + timedelta(days=3), RunsInFlight())
 
     [skip] = [d for d in outcome.decisions if isinstance(d, Skip)]
-    assert skip.count == 3 * 86_400
+    assert skip.estimated
+    assert abs(skip.count - 3 * 86_400) <= 86_400 * 3 // 100
 
 
 def test_skip_overlap_skips_while_a_run_is_unfinished() -> None:
