@@ -54,8 +54,9 @@ def zone(name: str, field: str = "timezone") -> ZoneInfo:
     """An IANA time zone by name, e.g. `Europe/Berlin` or `UTC`."""
     try:
         return _zone(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise InvalidValue(field, f"unknown IANA time zone {name!r}") from None
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        # OSError: names like "Europe" are folders of the zone database, not zones.
+        raise InvalidValue(field, f"unknown IANA time zone {name[:100]!r}") from None
 
 
 @lru_cache(maxsize=512)

@@ -13,6 +13,14 @@ import msgspec
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
 
+# Importing the aggregates registers their explicit topics, so any process can decode any
+# stored event (a relay or projector may never touch the aggregates otherwise).
+import domain.bus_event
+import domain.execution
+import domain.job
+import domain.module
+import domain.skipped_occurrences  # noqa: F401
+
 _encoder = msgspec.json.Encoder()
 
 

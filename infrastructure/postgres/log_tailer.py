@@ -61,12 +61,13 @@ class LogTailer:
         try:
             position = after
             while True:
+                # Clear before reading: a notification arriving during the read is not lost.
+                self._wake.clear()
                 rows = await self.read(position, self._batch_size)
                 if rows:
                     position = rows[-1].position
                     yield rows
                     continue
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
         finally:

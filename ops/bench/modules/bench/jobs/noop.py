@@ -1,0 +1,2 @@
+async def handler(context):
+    return None
