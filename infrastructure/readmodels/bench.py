@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
@@ -118,34 +120,38 @@ async def measure_lag(
     """
     store = EventsourcingStore(build_application(postgres_env(database_url)))
     pool = await open_pool(database_url, max_size=10)
-    announced: list[tuple[int, float]] = []  # (position, when), positions only ever grow
-    listener = await pool.acquire()
-    record = lambda *args: _record(announced, args[-1])  # noqa: E731
-    await listener.add_listener(CHANNEL, record)
     projector = asyncio.create_task(
         run_projections(pool, database_url) if run_projector else _idle()
     )
     try:
-        started = time.perf_counter()
-        appended = await _append_at(store, rate, seconds)
-        achieved = len(appended) / (time.perf_counter() - started)
-        last = max(position for position, _ in appended)
-        await _until(lambda: bool(announced) and announced[-1][0] >= last, 30.0)
+        async with _announcements(pool) as announced:
+            started = time.perf_counter()
+            appended = await _append_at(store, rate, seconds)
+            achieved = len(appended) / (time.perf_counter() - started)
+            last = max(position for position, _ in appended)
+            await _until(lambda: bool(announced) and announced[-1][0] >= last, 30.0)
         lags = sorted(_visible(announced, p) - t for p, t in appended)
     finally:
         projector.cancel()
         await asyncio.gather(projector, return_exceptions=True)
-        await listener.remove_listener(CHANNEL, record)
-        await pool.release(listener)
         await pool.close()
         store.close()
-    return LagMeasurement(
-        achieved,
-        len(lags),
-        statistics.median(lags) * 1000,
-        lags[max(int(len(lags) * 0.99) - 1, 0)] * 1000,
-        lags[-1] * 1000,
-    )
+    p99 = lags[max(int(len(lags) * 0.99) - 1, 0)]
+    median = statistics.median(lags)
+    return LagMeasurement(achieved, len(lags), median * 1000, p99 * 1000, lags[-1] * 1000)
+
+
+@contextlib.asynccontextmanager
+async def _announcements(pool: asyncpg.Pool) -> AsyncIterator[list[tuple[int, float]]]:
+    """(position, when) of each `events` announcement; positions only ever grow."""
+    announced: list[tuple[int, float]] = []
+    record = lambda *args: _record(announced, args[-1])  # noqa: E731
+    async with pool.acquire() as listener:
+        await listener.add_listener(CHANNEL, record)
+        try:
+            yield announced
+        finally:
+            await listener.remove_listener(CHANNEL, record)
 
 
 async def _idle() -> None:

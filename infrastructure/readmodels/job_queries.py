@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -21,13 +21,12 @@ from application.views import (
     PageRequest,
     RunCounts,
 )
-from domain.cron import CronSchedule
-from domain.errors import DomainError
 from domain.skipped_occurrences import SkippedOccurrences
 from infrastructure.eventstore.mapper import decode_event, event_fields
 from infrastructure.postgres.log_tailer import EVENTS_TABLE
 from infrastructure.readmodels.cursor import decode_cursor, encode_cursor
 from infrastructure.readmodels.jobs_projection import JobsProjection
+from infrastructure.readmodels.next_runs import next_run
 
 SKIPPED = SkippedOccurrences.Created.TOPIC
 _SELECT = """
@@ -139,42 +138,6 @@ def job_view(record: asyncpg.Record, now: datetime) -> JobView:
         runs=_runs(record),
         average_duration_ms=_average(record),
     )
-
-
-class NextRuns:
-    """Next fire times per (schedule, zone), reused while they are still ahead.
-
-    If F is the first fire after t0, it is also the first fire after any t in [t0, F), so a
-    page of jobs sharing a few schedules costs a few cron evaluations, not one per job.
-    """
-
-    def __init__(self, size: int = 4096) -> None:
-        self._size = size
-        self._known: dict[tuple[str, str], tuple[datetime, datetime]] = {}
-
-    def after(self, schedule: str, timezone: str, now: datetime) -> datetime:
-        key = (schedule, timezone)
-        known = self._known.get(key)
-        if known is not None and known[0] <= now < known[1]:
-            return known[1]
-        fire = CronSchedule(schedule, timezone).next_after(now)
-        if len(self._known) >= self._size:
-            self._known.clear()  # a crude bound; schedules are few in practice
-        self._known[key] = (now, fire)
-        return fire
-
-
-_NEXT_RUNS = NextRuns()
-
-
-def next_run(definition: Mapping[str, Any], enabled: bool, now: datetime) -> datetime | None:
-    schedule = definition["schedule"]
-    if not enabled or not schedule:
-        return None
-    try:
-        return _NEXT_RUNS.after(schedule, definition["timezone"], now)
-    except (DomainError, ValueError, RuntimeError, KeyError):
-        return None
 
 
 def _last_execution(record: asyncpg.Record) -> ExecutionSummary | None:

@@ -8,13 +8,15 @@ waits on it, then finds the position moved and carries on from the rebuilt posit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import asyncpg
 
+from infrastructure.postgres.leadership import lock_key
 from infrastructure.readmodels.log import read_log
 from infrastructure.readmodels.positions import announce, load_position
 from infrastructure.readmodels.projection import Connection, LoggedEvent, Projection
@@ -48,21 +50,10 @@ async def rebuild_projection(
 ) -> RebuildReport:
     fresh = kind(SUFFIX)
     started = time.perf_counter()
-    async with pool.acquire() as connection:
+    async with pool.acquire() as connection, rebuilding(connection, kind.name):
         await _create_twins(connection, kind.tables)
         position, applied = await _catch_up(connection, fresh, 0, batch_size)
-        async with connection.transaction():
-            # Lock first: from here on the live projector cannot commit past us.
-            live = await _lock_position(connection, kind.name)
-            position, late = await _catch_up(connection, fresh, position, batch_size)
-            position = max(position, live)
-            await _swap(connection, kind.tables)
-            await connection.execute(
-                "UPDATE almanac_positions SET position = $2, updated_at = now() WHERE name = $1",
-                kind.name,
-                position,
-            )
-            await announce(connection, kind.name, position)
+        position, late = await _swap_in(connection, fresh, position, batch_size)
     report = RebuildReport(kind.name, applied + late, time.perf_counter() - started, position)
     log.info(
         "rebuilt %s: %d events in %.2f s (%.0f events/s), position %d",
@@ -73,6 +64,41 @@ async def rebuild_projection(
         report.position,
     )
     return report
+
+
+async def _swap_in(
+    connection: Connection, fresh: Projection, position: int, batch_size: int
+) -> tuple[int, int]:
+    """In one transaction: lock the position, apply what arrived meanwhile, swap, move the
+    position on. Returns (new position, events applied late)."""
+    async with connection.transaction():
+        # Lock first: from here on the live projector cannot commit past us.
+        live = await _lock_position(connection, fresh.name)
+        position, late = await _catch_up(connection, fresh, position, batch_size)
+        position = max(position, live)
+        await _swap(connection, fresh.tables)
+        await connection.execute(
+            "UPDATE almanac_positions SET position = $2, updated_at = now() WHERE name = $1",
+            fresh.name,
+            position,
+        )
+        await announce(connection, fresh.name, position)
+    return position, late
+
+
+@contextlib.asynccontextmanager
+async def rebuilding(connection: Connection, name: str) -> AsyncIterator[None]:
+    """One rebuild of a projection at a time (they share twin tables); retention waits too."""
+    key = rebuild_lock_key(name)
+    await connection.execute("SELECT pg_advisory_lock($1)", key)
+    try:
+        yield
+    finally:
+        await connection.execute("SELECT pg_advisory_unlock($1)", key)
+
+
+def rebuild_lock_key(name: str) -> int:
+    return lock_key(f"rebuild:{name}")
 
 
 async def _create_twins(connection: Connection, tables: Sequence[str]) -> None:

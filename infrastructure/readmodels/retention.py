@@ -16,11 +16,13 @@ from redis.exceptions import RedisError
 
 from infrastructure.envelope import BUS_EVENT_TOPIC
 from infrastructure.postgres.log_tailer import EVENTS_TABLE
-from infrastructure.readmodels.events_projection import EventCounts, add_counts
+from infrastructure.readmodels.events_projection import EventCounts, EventsProjection, add_counts
+from infrastructure.readmodels.rebuild import rebuild_lock_key
 from infrastructure.redis.keys import RedisKeys
 
 log = logging.getLogger(__name__)
 CHUNK = 10_000
+_REBUILD_LOCK = rebuild_lock_key(EventsProjection.name)
 _DELETE = """
 DELETE FROM rm_events WHERE position IN (
     SELECT position FROM rm_events WHERE created_at < $1 ORDER BY position LIMIT $2
@@ -52,6 +54,8 @@ class PostgresEventRetention:
     async def _delete_chunk(self, cutoff: datetime) -> tuple[int, int]:
         """Delete up to CHUNK old events everywhere in Postgres; (count, highest position)."""
         async with self._pool.acquire() as connection, connection.transaction():
+            # A rebuild of `events` would bring deleted events back from its twin tables: wait.
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", _REBUILD_LOCK)
             await connection.execute(
                 "SELECT position FROM almanac_positions WHERE name = 'events' FOR UPDATE"
             )

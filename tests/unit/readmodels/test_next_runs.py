@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.cron import CronSchedule
-from infrastructure.readmodels.job_queries import NextRuns
+from infrastructure.readmodels.next_runs import NextRuns
 
 START = datetime(2026, 3, 29, 0, 0, 7, tzinfo=UTC)  # the night Europe/Berlin springs forward
 
