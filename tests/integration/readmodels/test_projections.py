@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import asyncpg
 
+from application.jobs import snapshot_of
 from application.views import (
     AttemptView,
     BackoffView,
@@ -22,7 +23,8 @@ from application.views import (
     TriggerView,
 )
 from domain.bus_event import BusEvent
-from domain.execution_values import AttemptOutcome
+from domain.execution import WORKER_LOST, Execution
+from domain.execution_values import AttemptOutcome, Trigger, TriggerType
 from domain.module import Module, ModuleManifest
 from domain.skipped_occurrences import SkippedOccurrences, SkipReason
 from infrastructure.eventstore.store import EventsourcingStore
@@ -261,3 +263,24 @@ async def test_one_event_per_batch_and_a_rebuild_give_identical_tables(
 
     assert await contents(fresh_pool) == one_by_one
     assert len(one_by_one["rm_executions"]) == 4
+
+
+async def test_a_scheduled_run_shows_its_instant_what_it_waits_for_and_its_retry_time(
+    pool: asyncpg.Pool, store: EventsourcingStore
+) -> None:
+    job = new_job()
+    previous = uuid4()
+    trigger = Trigger(TriggerType.SCHEDULE, "scheduler", scheduled_for=at(60))
+    run = Execution.request(uuid4(), snapshot_of(job), trigger, at=at(61), wait_for=previous)
+    run.start_attempt(1, worker="w9", at=at(62))
+    run.report_worker_lost(1, worker="w9", at=at(70), sample=0.5)
+    await store.save(job, run)
+    await project(pool)
+
+    view = await PostgresExecutionQueries(pool).get_execution(run.id)
+
+    assert view is not None
+    assert view.trigger == TriggerView("schedule", "scheduler", at(60), None)
+    assert (view.status, view.wait_for, view.next_attempt_at) == ("PENDING", previous, at(70.5))
+    assert view.attempts[0].outcome == "worker-lost"
+    assert view.error == ErrorView("WorkerLost", WORKER_LOST.message, "")
