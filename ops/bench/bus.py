@@ -1,51 +1,44 @@
 """Event bus benchmark: emits/s through the Python API, and emit-to-subscriber latency.
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/0 \
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python ops/bench/bus.py [--events 5000] [--concurrency 64] [--rate 200]
 
-A scratch database and Redis prefix of its own; the relay runs in a real `almanac projector`
-process, as deployed. In this process: a live subscriber (`bus.on`) and a durable one
-(`group=`) receive every event. Phases:
-1. burst: `--events` emits with `--concurrency` at once: stored events/s, the time until both
-   subscribers have all of them, and the latency of each event (queueing included);
-2. paced: `--rate` events/s for `--seconds`: the latency an event sees on a loaded system;
-3. ceiling: the same envelopes XADDed straight to a Redis stream and read with XREAD BLOCK
-   (no store, no relay), on the same Redis, for the ratios.
-Latency is from the start of `await bus.emit(...)` to the subscriber's callback.
+(or `python ops/bench/run.py bus`, which calls `benchmark_bus`). A fresh database and a Redis
+prefix of its own; the relay runs in a real `almanac projector` process, as deployed. In this
+process a live subscriber (`bus.on`) and a durable one (`group=`) receive every event:
+1. burst: `events` emits, `concurrency` at once: stored events/s, how fast each subscriber
+   drains them, and each event's latency (queueing included);
+2. paced: `rate` events/s for `seconds`: the latency an event sees when the bus keeps up;
+3. ceiling: the same envelopes XADDed straight to a Redis stream with the same concurrency and
+   read with XREAD BLOCK (no store, no relay), on the same Redis, for the ratios.
+Latency runs from the start of `await bus.emit(...)` to the subscriber's callback.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import statistics
-import sys
+import json
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1].parent
-sys.path.insert(0, str(REPO))
+import msgspec
+from harness import Roles, fresh_database, percentiles, role_env, servers, wait_for
+from redis import Redis as SyncRedis
+from redis.asyncio import Redis
 
-import msgspec  # noqa: E402
-from redis.asyncio import Redis  # noqa: E402
-
-from application.eventbus import Event, RetryPolicy  # noqa: E402
-from infrastructure.postgres.migrations import migrate  # noqa: E402
-from infrastructure.redis.subscribers import DurableOptions  # noqa: E402
-from infrastructure.settings import Settings  # noqa: E402
-from interfaces.bootstrap.bus import open_bus  # noqa: E402
-from interfaces.bootstrap.runtime import open_runtime  # noqa: E402
+from application.eventbus import Event, RetryPolicy
+from infrastructure.redis.subscribers import DurableOptions
+from infrastructure.settings import Settings
+from interfaces.bootstrap.bus import open_bus
+from interfaces.bootstrap.runtime import open_runtime
 
 
 @dataclass
 class Receiver:
-    """Collects latencies until `expected` events arrived."""
+    """Collects latencies (ms) until `expected` events arrived."""
 
     expected: int = 0
     latencies: list[float] = field(default_factory=list)
@@ -56,107 +49,132 @@ class Receiver:
         self.done.clear()
 
     async def __call__(self, event: Event) -> None:
-        self.latencies.append(time.perf_counter() - float(event.payload["sentAt"]))
+        self.latencies.append((time.perf_counter() - float(event.payload["sentAt"])) * 1000)
         if len(self.latencies) >= self.expected:
             self.done.set()
 
 
-def percentiles(values: list[float]) -> str:
-    ms = sorted(v * 1000 for v in values)
-    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
-    return f"p50 {statistics.median(ms):.1f} ms, p99 {p99:.1f} ms, max {ms[-1]:.1f} ms"
+def benchmark_bus(
+    database_url: str,
+    redis_url: str,
+    *,
+    events: int = 5000,
+    concurrency: int = 64,
+    rate: float = 200.0,
+    seconds: float = 5.0,
+) -> dict[str, object]:
+    """Every phase on a fresh, migrated database; JSON-ready figures and ratios."""
+    ceiling = asyncio.run(bare_stream(redis_url, events, concurrency))
+    env = role_env(database_url, redis_url)
+    settings = Settings(
+        database_url=database_url, redis_url=redis_url, redis_prefix=env["ALMANAC_REDIS_PREFIX"]
+    )
+    roles = Roles(env)
+    try:
+        roles.start("projector")
+        relay_marker = f"{settings.redis_prefix}:epoch:relay"
+        with SyncRedis.from_url(redis_url) as redis:
+            wait_for(lambda: redis.exists(relay_marker), 60, "the relay")
+        almanac = asyncio.run(almanac_bus(settings, events, concurrency, rate, seconds))
+    finally:
+        roles.stop()
+        _forget(redis_url, settings.redis_prefix)
+    emits = float(almanac["burst"]["emits_per_second"])
+    return {
+        "almanac": almanac,
+        "bare_redis_stream": ceiling,
+        "ratio_emits_to_bare_xadds": round(emits / float(ceiling["xadds_per_second"]), 2),
+    }
 
 
-async def bench_bus(
+async def almanac_bus(
     settings: Settings, events: int, concurrency: int, rate: float, seconds: float
 ) -> dict[str, Any]:
-    """Both phases against a running relay; returns the figures (also printed)."""
     live, durable = Receiver(), Receiver()
+    stored_in: list[float] = []
     options = DurableOptions(retry=RetryPolicy(()), batch=50)
     async with open_runtime(settings) as runtime, open_bus(runtime, options) as bus:
         bus.on("bench.tick", live)
         bus.on_pattern("bench.*", durable, group="bench")
         await bus.ready()
         gate = asyncio.Semaphore(concurrency)
-        stored_in: list[float] = []
 
         async def emit() -> None:
             async with gate:
                 sent = time.perf_counter()
                 await bus.emit("bench.tick", {"sentAt": sent}, "bench")
-                stored_in.append(time.perf_counter() - sent)
+                stored_in.append((time.perf_counter() - sent) * 1000)
 
-        for receiver in (live, durable):
-            receiver.reset(events)
-        started = time.perf_counter()
-        await asyncio.gather(*(emit() for _ in range(events)))
-        stored = time.perf_counter() - started
-        await asyncio.wait_for(live.done.wait(), 120)
-        live_all = time.perf_counter() - started
-        await asyncio.wait_for(durable.done.wait(), 300)
-        durable_all = time.perf_counter() - started
-        burst = {
-            "emits_per_s": events / stored,
-            "live_drain_per_s": events / live_all,
-            "durable_drain_per_s": events / durable_all,
-            "live_latency": percentiles(live.latencies),
-            "durable_latency": percentiles(durable.latencies),
-        }
-
-        paced = int(rate * seconds)
+        burst = await _burst(emit, events, live, durable)
         stored_in.clear()
-        for receiver in (live, durable):
-            receiver.reset(paced)
-        tasks = []
-        origin = time.perf_counter()
-        for index in range(paced):
-            await _until(origin + index / rate)
-            tasks.append(asyncio.create_task(emit()))
-        await asyncio.gather(*tasks)
-        await asyncio.wait_for(asyncio.gather(live.done.wait(), durable.done.wait()), 60)
-        return burst | {
-            "paced_emit_latency": percentiles(stored_in),
-            "paced_live_latency": percentiles(live.latencies),
-            "paced_durable_latency": percentiles(durable.latencies),
-        }
+        paced = await _paced(emit, rate, seconds, live, durable)
+    return {"burst": burst, "paced": paced | {"emit_until_stored_ms": _rounded(stored_in)}}
 
 
-async def _until(moment: float) -> None:
-    delay = moment - time.perf_counter()
-    if delay > 0:
-        await asyncio.sleep(delay)
+async def _burst(emit: Any, events: int, live: Receiver, durable: Receiver) -> dict[str, object]:
+    for receiver in (live, durable):
+        receiver.reset(events)
+    started = time.perf_counter()
+    await asyncio.gather(*(emit() for _ in range(events)))
+    stored = time.perf_counter() - started
+    await asyncio.wait_for(live.done.wait(), 120)
+    live_drained = time.perf_counter() - started
+    await asyncio.wait_for(durable.done.wait(), 300)
+    durable_drained = time.perf_counter() - started
+    return {
+        "events": events,
+        "emits_per_second": round(events / stored),
+        "live_drain_per_second": round(events / live_drained),
+        "durable_drain_per_second": round(events / durable_drained),
+        "live_latency_ms": _rounded(live.latencies),
+        "durable_latency_ms": _rounded(durable.latencies),
+    }
 
 
-async def bench_ceiling(redis_url: str, events: int, concurrency: int) -> dict[str, Any]:
+async def _paced(
+    emit: Any, rate: float, seconds: float, live: Receiver, durable: Receiver
+) -> dict[str, object]:
+    count = int(rate * seconds)
+    for receiver in (live, durable):
+        receiver.reset(count)
+    origin = time.perf_counter()
+    tasks = []
+    for index in range(count):
+        delay = origin + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(emit()))
+    await asyncio.gather(*tasks)
+    await asyncio.wait_for(asyncio.gather(live.done.wait(), durable.done.wait()), 60)
+    return {
+        "rate_per_second": rate,
+        "live_latency_ms": _rounded(live.latencies),
+        "durable_latency_ms": _rounded(durable.latencies),
+    }
+
+
+async def bare_stream(redis_url: str, events: int, concurrency: int) -> dict[str, Any]:
     """The same envelopes straight onto a Redis stream: no store, no relay."""
-    stream = f"almanac-bench-{uuid.uuid4().hex[:8]}:ceiling"
+    stream = f"bench-{uuid.uuid4().hex[:8]}:ceiling"
     redis = Redis.from_url(redis_url)
     encode = msgspec.json.Encoder().encode
     latencies: list[float] = []
+    gate = asyncio.Semaphore(concurrency)
 
     async def read() -> None:
-        cursor = "0-0"
+        cursor: Any = "0-0"
         while len(latencies) < events:
             reply: Any = await redis.xread({stream: cursor}, count=500, block=1000)
             for _, entries in reply or ():
-                for entry_id, fields in entries:
-                    cursor = entry_id
-                    body = msgspec.json.decode(fields[b"envelope"])
-                    latencies.append(time.perf_counter() - body["payload"]["sentAt"])
-
-    gate = asyncio.Semaphore(concurrency)
+                for cursor, fields in entries:  # noqa: B007 - the cursor is what we keep
+                    sent = msgspec.json.decode(fields[b"envelope"])["payload"]["sentAt"]
+                    latencies.append((time.perf_counter() - sent) * 1000)
 
     async def add() -> None:
         async with gate:
-            body = {
-                "id": str(uuid.uuid4()),
-                "name": "bench.tick",
-                "source": "bench",
-                "payload": {"sentAt": time.perf_counter()},
-                "createdAt": "",
-                "position": 0,
-            }
-            await redis.xadd(stream, {"envelope": encode(body)})
+            envelope: dict[str, object] = {"id": str(uuid.uuid4()), "name": "bench.tick"}
+            envelope |= {"source": "bench", "payload": {"sentAt": time.perf_counter()}}
+            await redis.xadd(stream, {"envelope": encode(envelope)})
 
     try:
         reader = asyncio.create_task(read())
@@ -164,108 +182,41 @@ async def bench_ceiling(redis_url: str, events: int, concurrency: int) -> dict[s
         await asyncio.gather(*(add() for _ in range(events)))
         added = time.perf_counter() - started
         await asyncio.wait_for(reader, 60)
-        return {"xadds_per_s": events / added, "latency": percentiles(latencies)}
+        return {"xadds_per_second": round(events / added), "latency_ms": _rounded(latencies)}
     finally:
         await redis.delete(stream)
         await redis.aclose()
 
 
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    import psycopg
-
-    name = f"almanac_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{server_url.rpartition('/')[0]}/{name}"
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def _rounded(samples: list[float]) -> dict[str, float]:
+    return {key: round(value, 1) for key, value in percentiles(samples).items()}
 
 
-@contextmanager
-def projector(settings: Settings) -> Iterator[None]:
-    """`almanac projector` (projections and the relay) as its own process."""
-    import signal
-    import subprocess
-
-    env = {
-        **os.environ,
-        "DATABASE_URL": str(settings.database_url),
-        "REDIS_URL": str(settings.redis_url),
-        "ALMANAC_REDIS_PREFIX": settings.redis_prefix,
-        "ALMANAC_LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "interfaces.cli", "projector"], env=env, cwd=REPO
-    )
-    try:
-        yield
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
-
-
-async def wait_for_relay(settings: Settings) -> None:
-    redis = Redis.from_url(str(settings.redis_url))
-    try:
-        deadline = time.monotonic() + 60
-        while not await redis.exists(f"{settings.redis_prefix}:epoch:relay"):
-            if time.monotonic() > deadline:
-                raise RuntimeError("the relay did not start within 60 s")
-            await asyncio.sleep(0.05)
-    finally:
-        await redis.aclose()
-
-
-async def main(arguments: argparse.Namespace) -> None:
-    server, redis_url = os.environ["DATABASE_URL"], os.environ["REDIS_URL"]
-    ceiling = await bench_ceiling(redis_url, arguments.events, arguments.concurrency)
-    with scratch_database(server) as url:
-        await migrate(url)
-        prefix = f"almanac-bench-{uuid.uuid4().hex[:8]}"
-        settings = replace(Settings(), database_url=url, redis_url=redis_url, redis_prefix=prefix)
-        with projector(settings):
-            await wait_for_relay(settings)
-            almanac = await bench_bus(
-                settings, arguments.events, arguments.concurrency, arguments.rate, arguments.seconds
-            )
-        await _clean(redis_url, prefix)
-    report(arguments, almanac, ceiling)
-
-
-async def _clean(redis_url: str, prefix: str) -> None:
-    redis = Redis.from_url(redis_url)
-    try:
-        keys = [key async for key in redis.scan_iter(f"{prefix}:*")]
+def _forget(redis_url: str, prefix: str) -> None:
+    with SyncRedis.from_url(redis_url) as redis:
+        keys = list(redis.scan_iter(f"{prefix}:*"))
         if keys:
-            await redis.delete(*keys)
-    finally:
-        await redis.aclose()
+            redis.delete(*keys)
 
 
-def report(arguments: argparse.Namespace, almanac: dict[str, Any], ceiling: dict[str, Any]) -> None:
-    figures = almanac
-    print(f"burst of {arguments.events} events, {arguments.concurrency} concurrent emitters:")
-    print(f"  emit (stored):            {figures['emits_per_s']:8,.0f} events/s")
-    drained = figures["live_drain_per_s"], figures["live_latency"]
-    print(f"  live subscriber drained:  {drained[0]:8,.0f} events/s; {drained[1]}")
-    drained = figures["durable_drain_per_s"], figures["durable_latency"]
-    print(f"  durable subscriber:       {drained[0]:8,.0f} events/s; {drained[1]}")
-    print(f"paced {arguments.rate:.0f} events/s for {arguments.seconds:.0f} s:")
-    print(f"  emit (until stored): {almanac['paced_emit_latency']}")
-    print(f"  live latency:        {almanac['paced_live_latency']}")
-    print(f"  durable latency:     {almanac['paced_durable_latency']}")
-    print("ceiling: bare XADD + XREAD on the same Redis (no store, no relay):")
-    print(f"  {ceiling['xadds_per_s']:8,.0f} events/s; {ceiling['latency']}")
-    print(f"ratio emit/ceiling: {almanac['emits_per_s'] / ceiling['xadds_per_s']:.2f}")
-
-
-if __name__ == "__main__":
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=5.0)
-    asyncio.run(main(parser.parse_args()))
+    args = parser.parse_args()
+    with servers() as (server_url, redis_url), fresh_database(server_url) as database_url:
+        figures = benchmark_bus(
+            database_url,
+            redis_url,
+            events=args.events,
+            concurrency=args.concurrency,
+            rate=args.rate,
+            seconds=args.seconds,
+        )
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
