@@ -1,0 +1,116 @@
+"""The whole system (API + dashboard, projector, scheduler, worker) and a real Chromium."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+from infrastructure.settings import Settings
+from tests.conftest import REPO, drop_database, migrated_database
+from tests.e2e.dashboard.servers import dashboard_app, live_app, role, wait_for_worker
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOTS = REPO / "docs" / "screenshots"
+LAPTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+MODULE = "engine"
+WORKERS = 3  # handler slots of the one worker process
+EXPECTED_4XX = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
+
+
+@pytest.fixture(scope="session")
+def system_settings(
+    servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    url, name = migrated_database(servers[0])
+    yield Settings(
+        database_url=url,
+        redis_url=servers[1],
+        redis_prefix=f"almanac-web-{uuid.uuid4().hex[:10]}",
+        data_dir=Path(tmp_path_factory.mktemp("dashboard")),
+        modules_path=(REPO / "tests" / "fixtures" / "modules",),
+        lease_timeout_ms=5000,
+        worker_concurrency=WORKERS,
+    )
+    drop_database(servers[0], name)
+
+
+@pytest.fixture(scope="session")
+def base_url(system_settings: Settings) -> Iterator[str]:
+    """The dashboard's address once every role runs; everything stops after the session."""
+    with (
+        role(system_settings, "projector") as projector,
+        role(system_settings, "scheduler") as scheduler,
+        role(system_settings, "worker") as worker,
+        live_app(dashboard_app(system_settings, keepalive_seconds=2.0)) as url,
+    ):
+        wait_for_worker(system_settings, [projector, scheduler, worker])
+        yield url
+
+
+@pytest.fixture(scope="session")
+def api(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=f"{base_url}/api/v1", timeout=20) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def browser(base_url: str) -> Iterator[Browser]:
+    """Chromium; started after the system (Playwright's loop would block asyncio.run)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(base_url: str, browser: Browser) -> Iterator[Page]:
+    """A fresh tab on a laptop-sized screen; fails the test on any script error."""
+    context = browser.new_context(base_url=base_url, viewport=LAPTOP)
+    opened = context.new_page()
+    opened.set_default_timeout(10_000)
+    expect.set_options(timeout=10_000)
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on("console", lambda message: _keep_errors(message, errors))
+    yield opened
+    context.close()
+    assert not errors, errors
+
+
+def _keep_errors(message: ConsoleMessage, errors: list[str]) -> None:
+    """Script errors and 5xx answers; a 4xx is the API answering what the test provoked."""
+    if message.type == "error" and not EXPECTED_4XX.search(message.text):
+        errors.append(f"{message.text} at {message.location.get('url')}")
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Keep what the page looks like now in docs/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar belongs at the top
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True, animations="disabled")
+
+
+def new_job(api: httpx.Client, handler: str = "jobs/ok.py", **fields: Any) -> dict[str, Any]:
+    """A job made through the API (for tests about other pages than the form)."""
+    body = {"name": f"job-{uuid.uuid4().hex[:8]}", "moduleId": MODULE, "handler": handler}
+    response = api.post("/jobs", json={**body, **fields})
+    assert response.status_code == 201, response.text
+    job: dict[str, Any] = response.json()
+    return job

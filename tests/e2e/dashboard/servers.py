@@ -1,0 +1,155 @@
+"""The whole system for dashboard tests: the app with the dashboard, projector, scheduler, worker.
+
+The app is built like `interfaces.http.app.create_app` builds it, plus the dashboard plugin,
+until create_app mounts the dashboard itself (then create_app's app is used as it is).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import replace
+from typing import Any
+
+import psycopg
+import uvicorn
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.plugins.prometheus import PrometheusConfig
+
+from infrastructure.settings import Settings
+from interfaces.bootstrap.api import SHUTDOWN_TIMEOUT, open_api_services
+from interfaces.http import app as http_app
+from interfaces.http.body import MAX_BODY
+from interfaces.http.controllers.probes import healthz, metrics
+from interfaces.http.openapi import openapi_config
+from interfaces.http.problems import exception_handlers
+from interfaces.http.services import ApiServices
+from tests.e2e.dashboard.preview import schedule_preview
+from web.plugin import dashboard_plugin
+
+# Roles import the domain's event classes first: their topics register on import (see
+# tests/e2e/api/servers.py), and a role that decodes a stored event needs them.
+_ROLE = (
+    "import sys, domain.job, domain.execution, domain.bus_event, domain.module, "
+    "domain.skipped_occurrences; from interfaces.cli.main import main; main()"
+)
+
+
+def dashboard_app(settings: Settings, **overrides: Any) -> Litestar:
+    """The API and the dashboard over real services for `settings`."""
+
+    @asynccontextmanager
+    async def services() -> AsyncIterator[ApiServices]:
+        async with open_api_services(settings) as opened:
+            yield replace(opened, **overrides)
+
+    app = http_app.create_app(services)
+    paths = {route.path for route in app.routes}
+    if "/" in paths:  # create_app mounts the dashboard itself now
+        return app
+    extra = [] if "/api/v1/schedules/preview" in paths else [schedule_preview]
+    return _like_create_app(services, extra)
+
+
+def _like_create_app(services: Any, extra: list[Any]) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with services() as opened:
+            app.state.services = opened
+            yield
+
+    prometheus = PrometheusConfig(
+        app_name="almanac", prefix="almanac_http", group_path=True, exclude=http_app.NOT_MEASURED
+    )
+    return Litestar(
+        route_handlers=[http_app.api_router(), healthz, metrics, *extra],
+        dependencies={"services": Provide(http_app.provide_services, sync_to_thread=False)},
+        lifespan=[lifespan],
+        middleware=[prometheus.middleware],
+        exception_handlers=exception_handlers(),
+        openapi_config=openapi_config(),
+        request_max_body_size=MAX_BODY,
+        logging_config=LoggingConfig(log_exceptions="never"),
+        plugins=[dashboard_plugin()],
+    )
+
+
+@contextmanager
+def live_app(app: Litestar) -> Iterator[str]:
+    """The app on uvicorn in a thread on a free port; yields its base URL."""
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True, name="dashboard-under-test")
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the dashboard app did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(SHUTDOWN_TIMEOUT + 10)
+
+
+def role_environment(settings: Settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": str(settings.database_url),
+        "REDIS_URL": str(settings.redis_url),
+        "ALMANAC_REDIS_PREFIX": settings.redis_prefix,
+        "MODULES_PATH": ":".join(str(path) for path in settings.modules_path),
+        "ALMANAC_LEASE_TIMEOUT": str(settings.lease_timeout_ms),
+        "ALMANAC_SHUTDOWN_GRACE": "1000",
+        "JOB_WORKER_CONCURRENCY": str(settings.worker_concurrency),
+        "ALMANAC_LOG_LEVEL": "WARNING",
+    }
+
+
+def wait_for_worker(settings: Settings, processes: list[subprocess.Popen[bytes]]) -> None:
+    """Return once a worker heartbeat is stored; fail fast when a role process died."""
+    deadline = time.monotonic() + 60
+    with psycopg.connect(str(settings.database_url), autocommit=True) as connection:
+        while time.monotonic() < deadline:
+            dead = [process.args for process in processes if process.poll() is not None]
+            if dead:
+                raise RuntimeError(f"a role stopped during start-up: {dead}")
+            query = "SELECT count(*) FROM almanac_workers WHERE last_seen > now() - interval '30 s'"
+            row = connection.execute(query).fetchone()
+            if row and row[0] > 0:
+                return
+            time.sleep(0.2)
+    raise RuntimeError("no worker sent a heartbeat within 60 s")
+
+
+@contextmanager
+def role(settings: Settings, name: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`almanac <name>` as a process for these settings, stopped with SIGTERM on exit."""
+    command = [sys.executable, "-c", _ROLE, name]
+    process = subprocess.Popen(command, env=role_environment(settings))
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

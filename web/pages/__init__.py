@@ -1,0 +1,1 @@
+"""Dashboard pages: one controller per area, each with its live fragments."""

@@ -1,0 +1,106 @@
+// The executions list and one execution: rows, status and logs follow the stream.
+
+import { follow, fragment, latestOnly, refill, throttle } from "./live.js";
+import { renderTimes } from "./times.js";
+
+const LOG_GRACE_MS = 5000;
+
+export function initExecutionList() {
+  const rows = document.querySelector("[data-execution-rows]");
+  const { liveRows, filterStatus, filterJob } = document.body.dataset;
+  const filters = new URLSearchParams();
+  if (filterStatus) filters.set("status", filterStatus);
+  if (filterJob) filters.set("jobId", filterJob);
+  const firstPage = liveRows === "on";
+  const apply = latestOnly();
+
+  const refreshRow = (id, position) => {
+    const query = new URLSearchParams(filters);
+    if (position) query.set("after", position);
+    return apply(id, () => fragment(`/ui/executions/${id}/row?${query}`), ({ status, element }) => {
+      const existing = rows.querySelector(`[data-execution-row="${id}"]`);
+      if (status === 204 && existing) existing.remove();
+      if (!element) return showEmpty(rows);
+      if (existing) existing.replaceWith(element);
+      else if (firstPage) rows.prepend(element);
+      renderTimes(element);
+      showEmpty(rows);
+    });
+  };
+  const resync = async () => {
+    if (!firstPage) return;
+    await refill(rows, `/ui/executions/rows?${filters}`);
+    renderTimes(rows);
+    showEmpty(rows);
+  };
+  follow("execution.*", {
+    onEvent: (envelope) => refreshRow(envelope.payload.executionId, envelope.position),
+    onOpen: resync,
+  });
+}
+
+function showEmpty(rows) {
+  const note = document.querySelector("[data-empty-note]");
+  if (note) note.hidden = rows.children.length > 0;
+}
+
+export function initExecutionDetail() {
+  const id = document.body.dataset.executionId;
+  const summary = document.querySelector("[data-execution-summary]");
+  const apply = latestOnly();
+  const logs = followLogs(id, Number(document.body.dataset.lastSeq || 0));
+
+  const refresh = (position) => {
+    const query = position ? `?after=${position}` : "";
+    return apply(id, () => fragment(`/ui/executions/${id}/summary${query}`), ({ element }) => {
+      if (!element) return;
+      summary.replaceChildren(element);
+      renderTimes(summary);
+      if (element.dataset.active === "false") logs.finish();
+    });
+  };
+  follow("execution.*", {
+    onEvent: (envelope) => envelope.payload.executionId === id && refresh(envelope.position),
+    onOpen: () => refresh(null),
+  });
+  document.addEventListener("execution-changed", () => refresh(null));
+}
+
+/** Tail the execution's log lines; `finish()` stops shortly after the run ended. */
+function followLogs(id, afterSeq) {
+  const list = document.querySelector("[data-log-lines]");
+  const template = document.querySelector("[data-log-template]");
+  let last = afterSeq;
+  const source = new EventSource(`/api/v1/executions/${id}/logs/stream?after=${afterSeq}`);
+  source.addEventListener("log", (message) => {
+    const line = JSON.parse(message.data);
+    if (line.seq <= last) return;
+    last = line.seq;
+    list.append(logLine(template, line));
+    document.querySelector("[data-logs-empty]").hidden = true;
+    keepBottomInView(list);
+  });
+  window.addEventListener("pagehide", () => source.close());
+  // Lines are flushed in batches: the last may arrive just after the run ends.
+  const finish = throttle(() => source.close(), LOG_GRACE_MS);
+  return { finish };
+}
+
+function logLine(template, line) {
+  const item = template.content.firstElementChild.cloneNode(true);
+  const at = new Date(line.at);
+  item.dataset.seq = line.seq;
+  item.className = `log level-${String(line.level).toLowerCase()}`;
+  item.querySelector(".log-at").setAttribute("datetime", line.at);
+  item.querySelector(".log-at").textContent = at.toISOString().slice(11, 19);
+  item.querySelector(".log-level").textContent = String(line.level).toUpperCase();
+  item.querySelector(".log-message").textContent = line.message;
+  const fields = line.fields && Object.keys(line.fields).length ? JSON.stringify(line.fields) : "";
+  item.querySelector(".log-fields").textContent = fields;
+  return item;
+}
+
+function keepBottomInView(list) {
+  const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  if (nearBottom) list.scrollTop = list.scrollHeight;
+}

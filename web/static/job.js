@@ -1,0 +1,36 @@
+// One job's page: definition, runs, charts and history follow the stream.
+
+import { follow, fragmentElements, latestOnly, throttle } from "./live.js";
+import { renderTimes } from "./times.js";
+
+const REFRESH_MS = 500;
+
+/** The job an envelope is about (executions name it in `jobId`, requests in `job.jobId`). */
+function jobOf(envelope) {
+  const payload = envelope.payload || {};
+  return payload.jobId || (payload.job && payload.job.jobId) || null;
+}
+
+export function initJobDetail() {
+  const id = document.body.dataset.jobId;
+  const detail = document.querySelector("[data-job-detail]");
+  const apply = latestOnly();
+  let position = 0;
+  const refresh = throttle(() => {
+    const url = `/ui/jobs/${id}/detail${position ? `?after=${position}` : ""}`;
+    apply(id, () => fragmentElements(url), (elements) => {
+      if (!elements) return;
+      detail.replaceChildren(...elements);
+      renderTimes(detail);
+    });
+  }, REFRESH_MS);
+  follow("**", {
+    onEvent: (envelope) => {
+      if (jobOf(envelope) !== id) return;
+      position = Math.max(position, envelope.position);
+      refresh();
+    },
+    onOpen: refresh,
+  });
+  document.addEventListener("job-changed", refresh);
+}

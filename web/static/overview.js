@@ -1,0 +1,21 @@
+// The overview: its panel is re-rendered by the server as events arrive.
+
+import { follow, refill, throttle } from "./live.js";
+import { renderTimes } from "./times.js";
+
+const REFRESH_MS = 1000;
+
+export function initOverview() {
+  const panel = document.querySelector("[data-overview-panel]");
+  let position = 0;
+  const refresh = throttle(async () => {
+    if (await refill(panel, `/ui/overview?after=${position}`)) renderTimes(panel);
+  }, REFRESH_MS);
+  follow("**", {
+    onEvent: (envelope) => {
+      position = Math.max(position, envelope.position);
+      refresh();
+    },
+    onOpen: refresh,
+  });
+}
