@@ -13,6 +13,7 @@ import click
 
 from interfaces.bootstrap import roles
 from interfaces.bootstrap.config import ConfigurationError, load_settings
+from interfaces.cli.subscribe import subscribe, subscribers
 
 
 def main() -> None:
@@ -93,3 +94,7 @@ def projections() -> None:
 def rebuild(settings: Any, name: str | None) -> None:
     """Rebuild one read model (or all) from the event log, then swap it in."""
     _run(roles.run_rebuild(settings, name))
+
+
+cli.add_command(subscribe)  # almanac subscribe PATTERN [--group NAME] [--from POSITION]
+cli.add_command(subscribers)  # almanac subscribers list [NAME] | replay NAME | delete NAME

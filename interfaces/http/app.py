@@ -19,6 +19,7 @@ from interfaces.http.controllers.executions import ExecutionController
 from interfaces.http.controllers.jobs import JobController
 from interfaces.http.controllers.live import LiveController
 from interfaces.http.controllers.probes import healthz, metrics
+from interfaces.http.controllers.schedules import preview_schedule
 from interfaces.http.openapi import openapi_config
 from interfaces.http.params import reject_nul_parameters
 from interfaces.http.problems import exception_handlers
@@ -38,7 +39,13 @@ def provide_services(state: State) -> ApiServices:
 def api_router() -> Router:
     return Router(
         path=API_PREFIX,
-        route_handlers=[JobController, ExecutionController, EventController, LiveController],
+        route_handlers=[
+            JobController,
+            ExecutionController,
+            EventController,
+            LiveController,
+            preview_schedule,
+        ],
         before_request=reject_nul_parameters,
     )
 
