@@ -22,6 +22,7 @@ from infrastructure.readmodels.projection import LoggedEvent, Projection
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 MAX_BACKOFF = 10.0
+MIN_READ_INTERVAL = 0.01  # seconds; bounds reads to 100/s per projection when busy
 IDLE_WRITE_INTERVAL = 1.0  # seconds between position writes that carry no rows
 
 
@@ -97,10 +98,13 @@ class ProjectionRunner:
     async def _follow(self) -> None:
         self._committed = self.position = await load_position(self._pool, self.name)
         while True:
+            read_at = time.monotonic()
             if await self.step():
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
+            # Under a stream of commits, let a few gather: at most one read per interval.
+            await asyncio.sleep(max(0.0, read_at + MIN_READ_INTERVAL - time.monotonic()))
 
     async def _commit(self, part: LogSlice) -> None:
         events = [LoggedEvent(row.position, row.decode()) for row in part.rows]

@@ -1,16 +1,17 @@
 """Read-side benchmark: rebuild speed over >=100,000 events, and projection lag at 500 events/s.
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python ops/bench/readmodels.py
 
-Each measurement gets a database of its own on that server (created, migrated, dropped). The
-lag is measured against a real `almanac projector` process, as deployed.
+`benchmark_read_models(database_url, redis_url)` is the phase `run.py` calls with a fresh,
+migrated database. The lag is measured against a real `almanac projector` process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -19,72 +20,111 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from importlib.util import find_spec
 
-import psycopg
+from harness import REPO, fresh_database, servers
+from redis import Redis
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
+from infrastructure.postgres.leadership import lock_key
+from infrastructure.readmodels.bench import measure_lag, measure_rebuild
+from infrastructure.readmodels.registry import PROJECTION_NAMES
+from infrastructure.readmodels.service import leadership_name
+from interfaces.bootstrap.projector import RELAY_MODULE
 
-from infrastructure.postgres.migrations import migrate  # noqa: E402
-from infrastructure.readmodels.bench import measure_lag, measure_rebuild  # noqa: E402
-from infrastructure.readmodels.registry import PROJECTION_NAMES  # noqa: E402
+
+def benchmark_read_models(
+    database_url: str,
+    redis_url: str,
+    events: int = 100_000,
+    rate: float = 500.0,
+    seconds: float = 10.0,
+) -> dict[str, object]:
+    rebuilt = asyncio.run(measure_rebuild(database_url, events))
+    settle(database_url)
+    with projector_process(database_url, redis_url):
+        lag = asyncio.run(measure_lag(database_url, rate, seconds, run_projector=False))
+    return {
+        "rebuild": {
+            "events": rebuilt.events,
+            "seconds": round(rebuilt.seconds, 2),
+            "events_per_second": round(rebuilt.events_per_second),
+            "target_events_per_second": 10_000,
+        },
+        "projection_lag_ms": {
+            "rate_per_second": round(lag.rate),
+            "events": lag.events,
+            "p50": round(lag.p50_ms, 1),
+            "p99": round(lag.p99_ms, 1),
+            "max": round(lag.max_ms, 1),
+            "target_p99": 100,
+        },
+    }
+
+
+def settle(database_url: str) -> None:
+    """Vacuum and analyze after the bulk load, so autovacuum does not run during the lag test."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("VACUUM ANALYZE")
 
 
 @contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    name = f"almanac_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{server_url.rpartition('/')[0]}/{name}"
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def projector_process(database_url: str) -> Iterator[None]:
-    env = {**os.environ, "DATABASE_URL": database_url, "ALMANAC_LOG_LEVEL": "WARNING"}
-    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+def projector_process(database_url: str, redis_url: str) -> Iterator[None]:
+    prefix = f"bench-readmodels-{uuid.uuid4().hex[:8]}"  # the relay's keys, dropped after
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    env |= {"ALMANAC_LOG_LEVEL": "WARNING", "ALMANAC_REDIS_PREFIX": prefix}
     command = [sys.executable, "-m", "interfaces.cli", "projector"]
     process = subprocess.Popen(command, env=env, cwd=REPO)
     try:
-        wait_until_projecting(database_url)
+        wait_until_leading(database_url)
+        wait_until_caught_up(database_url)  # steady state: the relay replays the seed first
         yield
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
+        redis = Redis.from_url(redis_url)
+        for key in redis.scan_iter(f"{prefix}:*"):
+            redis.delete(key)
 
 
-def wait_until_projecting(database_url: str) -> None:
-    """Every projection has its position row once the projector leads them all."""
+def wait_until_leading(database_url: str) -> None:
+    """Until some process holds the leadership lock of every projection."""
+    import psycopg
+
+    keys = [lock_key(leadership_name(name)) for name in PROJECTION_NAMES]
+    held = (
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND ((classid::bigint << 32) | objid::bigint) = ANY(%s)"
+    )
     deadline = time.monotonic() + 60
     with psycopg.connect(database_url, autocommit=True) as connection:
         while time.monotonic() < deadline:
-            row = connection.execute("SELECT count(*) FROM almanac_positions").fetchone()
-            if row is not None and row[0] >= len(PROJECTION_NAMES):
+            row = connection.execute(held, (keys,)).fetchone()
+            if row is not None and row[0] >= len(keys):
                 return
             time.sleep(0.1)
-    raise RuntimeError("the projector did not start within 60 s")
+    raise RuntimeError("the projector did not take the lead within 60 s")
 
 
-async def main(server_url: str, events: int, rate: float, seconds: float) -> None:
-    with scratch_database(server_url) as url:
-        await migrate(url)
-        rebuilt = await measure_rebuild(url, events)
-        print(
-            f"rebuild: {rebuilt.events} events in {rebuilt.seconds:.2f} s "
-            f"= {rebuilt.events_per_second:,.0f} events/s"
-        )
-    with scratch_database(server_url) as url:
-        await migrate(url)
-        with projector_process(url):
-            lag = await measure_lag(url, rate, seconds, run_projector=False)
-        print(
-            f"projection lag at {lag.rate:.0f} events/s ({lag.events} events, projector process): "
-            f"p50 {lag.p50_ms:.1f} ms, p99 {lag.p99_ms:.1f} ms, max {lag.max_ms:.1f} ms"
-        )
+def wait_until_caught_up(database_url: str) -> None:
+    """Until every follower of the log (projections, and the relay if installed) passed its head."""
+    import psycopg
+
+    names = [*PROJECTION_NAMES, *(["relay"] if find_spec(RELAY_MODULE) else [])]
+    done = (
+        "SELECT count(*) FROM almanac_positions WHERE name = ANY(%s) AND position >= "
+        "(SELECT coalesce(max(notification_id), 0) FROM almanac_events)"
+    )
+    deadline = time.monotonic() + 300
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        while time.monotonic() < deadline:
+            row = connection.execute(done, (names,)).fetchone()
+            if row is not None and row[0] == len(names):
+                return
+            time.sleep(0.2)
+    raise RuntimeError("the projector did not catch up within 300 s")
 
 
 if __name__ == "__main__":
@@ -93,5 +133,8 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     arguments = parser.parse_args()
-    server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    asyncio.run(main(server, arguments.events, arguments.rate, arguments.seconds))
+    with servers() as (server_url, redis_url), fresh_database(server_url) as url:
+        result = benchmark_read_models(
+            url, redis_url, arguments.events, arguments.rate, arguments.seconds
+        )
+    print(json.dumps(result, indent=2))
