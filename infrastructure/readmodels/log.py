@@ -76,7 +76,7 @@ class LogSignal:
         while True:
             try:
                 connection = await connect(self._url)
-            except (OSError, asyncpg.PostgresError) as error:
+            except Exception as error:  # keep trying: polling covers the gap
                 log.debug("LISTEN connection failed (%s); polling meanwhile", error)
                 await asyncio.sleep(self._retry)
                 continue
@@ -86,7 +86,7 @@ class LogSignal:
                 await connection.add_listener(EVENTS_TABLE, self._notified)
                 self._notified()
                 await closed.wait()
-            except (OSError, asyncpg.PostgresError):
+            except Exception:  # a broken LISTEN connection is replaced, never fatal
                 await asyncio.sleep(self._retry)
             finally:
                 with contextlib.suppress(Exception):

@@ -89,7 +89,7 @@ class PostgresReadModelSync:
         while True:
             try:
                 connection = await connect(self._url)
-            except (OSError, asyncpg.PostgresError):
+            except Exception:  # a broken LISTEN connection is replaced, never fatal
                 await asyncio.sleep(0.5)
                 continue
             closed = asyncio.Event()
@@ -99,7 +99,7 @@ class PostgresReadModelSync:
                 self._listening = True
                 await self._refresh(5.0)
                 await closed.wait()
-            except (OSError, asyncpg.PostgresError):
+            except Exception:  # a broken LISTEN connection is replaced, never fatal
                 await asyncio.sleep(0.5)
             finally:
                 self._listening = False
