@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from application.dependencies import Dependencies
 from application.ports import ReadModelSync
 from application.queries import (
     EventQueries,
@@ -15,7 +16,13 @@ from application.queries import (
 
 
 class DashboardServices(Protocol):
-    """Read-only ports; commands go through the REST API from the browser."""
+    """Read-only ports; commands go through the REST API from the browser.
+
+    `deps` is only asked for the store's head, to show live fragments as of now.
+    """
+
+    @property
+    def deps(self) -> Dependencies: ...
 
     @property
     def jobs(self) -> JobQueries: ...

@@ -16,7 +16,6 @@ from domain.patterns import EventPattern, validate_pattern
 from web.charts import Point, bar_chart
 from web.pages.support import (
     PAGE_SIZE,
-    After,
     Cursor,
     Dashboard,
     blank_to_none,
@@ -51,9 +50,15 @@ class EventPages(Controller):
 
     @get("/ui/events/rows")
     async def rows(
-        self, *, dashboard: Dashboard, name: Text = None, source: Text = None, pattern: Text = None
+        self,
+        *,
+        dashboard: Dashboard,
+        name: Text = None,
+        source: Text = None,
+        pattern: Text = None,
     ) -> Template:
         """The first page's rows as they are now (after the live stream reconnects)."""
+        await caught_up(dashboard)
         filters, _ = event_filters(name, source, pattern)
         found = await _page(dashboard, filters, None)
         return fragment("partials/event_rows.html", events=found.items)
@@ -64,13 +69,12 @@ class EventPages(Controller):
         *,
         event_id: FromPath[UUID],
         dashboard: Dashboard,
-        after: After = None,
         name: Text = None,
         source: Text = None,
         pattern: Text = None,
     ) -> Template | Response[None]:
         """One new event's row; nothing when it does not match the list's filters."""
-        await caught_up(dashboard, after)
+        await caught_up(dashboard)
         event = await dashboard.events.get_event(event_id)
         filters, _ = event_filters(name, source, pattern)
         if event is None or not matches(event, filters):
@@ -78,9 +82,9 @@ class EventPages(Controller):
         return fragment("partials/event_row.html", event=event)
 
     @get("/ui/events/stats")
-    async def stats(self, dashboard: Dashboard, after: After = None) -> Template:
-        """The statistics panel, once the read models show position `after`."""
-        await caught_up(dashboard, after)
+    async def stats(self, dashboard: Dashboard) -> Template:
+        """The statistics panel as of now (read models caught up with the store)."""
+        await caught_up(dashboard)
         return fragment("partials/event_stats.html", **await _stats(dashboard))
 
 

@@ -14,7 +14,6 @@ from domain.errors import DomainError
 from domain.execution_values import ExecutionStatus
 from web.pages.support import (
     PAGE_SIZE,
-    After,
     Cursor,
     Dashboard,
     as_uuid,
@@ -51,9 +50,14 @@ class ExecutionPages(Controller):
 
     @get("/ui/executions/rows")
     async def rows(
-        self, dashboard: Dashboard, status: Status = None, job_id: JobId = None
+        self,
+        *,
+        dashboard: Dashboard,
+        status: Status = None,
+        job_id: JobId = None,
     ) -> Template:
         """The first page's rows as they are now (after the live stream reconnects)."""
+        await caught_up(dashboard)
         filters = execution_filters(status, job_id)
         found = await _page(dashboard, filters, None)
         return fragment("partials/execution_rows.html", executions=found.items)
@@ -64,12 +68,11 @@ class ExecutionPages(Controller):
         *,
         execution_id: FromPath[UUID],
         dashboard: Dashboard,
-        after: After = None,
         status: Status = None,
         job_id: JobId = None,
     ) -> Template | Response[None]:
         """One row as it is now; nothing when it does not match the list's filters."""
-        await caught_up(dashboard, after)
+        await caught_up(dashboard)
         execution = await dashboard.executions.get_execution(execution_id)
         if execution is None or not matches(execution, execution_filters(status, job_id)):
             return no_fragment()
@@ -87,10 +90,10 @@ class ExecutionPages(Controller):
 
     @get("/ui/executions/{execution_id:uuid}/summary")
     async def summary(
-        self, execution_id: FromPath[UUID], dashboard: Dashboard, after: After = None
+        self, execution_id: FromPath[UUID], dashboard: Dashboard
     ) -> Template | Response[None]:
         """The changing part of the detail page (status, attempts, error, result)."""
-        await caught_up(dashboard, after)
+        await caught_up(dashboard)
         execution = await dashboard.executions.get_execution(execution_id)
         if execution is None:
             return no_fragment()

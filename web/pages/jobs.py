@@ -16,7 +16,6 @@ from web.charts import Point, bar_chart, stacked
 from web.formatting import duration
 from web.pages.support import (
     PAGE_SIZE,
-    After,
     Cursor,
     Dashboard,
     as_bool,
@@ -71,10 +70,10 @@ class JobPages(Controller):
 
     @get("/ui/jobs/{job_id:uuid}/detail")
     async def detail(
-        self, job_id: FromPath[UUID], dashboard: Dashboard, after: After = None
+        self, job_id: FromPath[UUID], dashboard: Dashboard
     ) -> Template | Response[None]:
-        """The job page's content, once the read models show position `after`."""
-        await caught_up(dashboard, after)
+        """The job page's content as of now (read models caught up with the store)."""
+        await caught_up(dashboard)
         job = await dashboard.jobs.get_job(job_id)
         if job is None:
             return no_fragment()

@@ -19,7 +19,6 @@ PAGE_SIZE = 25
 
 # Protocols cannot be validated at runtime; the composition root vouches for the services.
 Dashboard = NamedDependency[SkipValidation[DashboardServices]]
-After = Annotated[int | None, QueryParameter(name="after", required=False)]
 Cursor = Annotated[str | None, QueryParameter(name="cursor", required=False)]
 
 
@@ -48,10 +47,13 @@ def not_found(what: str, identifier: object) -> Template:
     return Template("not_found.html", context=context, status_code=404)
 
 
-async def caught_up(services: DashboardServices, after: int | None) -> None:
-    """Wait until the read models show the event at position `after` (bounded)."""
-    if after:
-        await services.sync.wait_for(after, CATCH_UP_SECONDS)
+async def caught_up(services: DashboardServices) -> None:
+    """Wait (bounded) until the read models show every event stored so far.
+
+    Live fragments are fetched after the stream announced something, so "now" covers it; and a
+    fragment requested later never shows an older state than one requested earlier.
+    """
+    await services.sync.wait_for(await services.deps.store.head(), CATCH_UP_SECONDS)
 
 
 def as_uuid(text: str | None) -> UUID | None:

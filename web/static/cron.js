@@ -96,7 +96,7 @@ function previewer(form) {
       return;
     }
     const data = await response.json().catch(() => ({}));
-    if (response.ok) return show(data.description || "", data.nextRuns || [], zone.trim() || "UTC");
+    if (response.ok) return show(data.description || "", data.next || [], zone.trim() || "UTC");
     if (response.status === 422) {
       for (const error of data.errors || []) {
         showFieldError(form, error.field === "timezone" ? "timezone" : "schedule", error.message);

@@ -15,16 +15,14 @@ export function initEvents() {
   if (filterName) filters.set("name", filterName);
   if (filterSource) filters.set("source", filterSource);
   if (filterPattern) filters.set("pattern", filterPattern);
-  let position = 0;
-
-  const refreshStats = throttle(() => refill(stats, `/ui/events/stats?after=${position}`), STATS_MS);
+  const refreshStats = throttle(() => refill(stats, "/ui/events/stats"), STATS_MS);
   const addRow = async (envelope) => {
     if (liveRows !== "on" || rows.querySelector(`[data-event-row="${envelope.id}"]`)) return;
-    const query = new URLSearchParams(filters);
-    query.set("after", envelope.position);
-    const { element } = await fragment(`/ui/events/${envelope.id}/row?${query}`);
+    const { element } = await fragment(`/ui/events/${envelope.id}/row?${filters}`);
     if (!element || rows.querySelector(`[data-event-row="${envelope.id}"]`)) return;
-    rows.prepend(element);
+    // Answers may come back out of order: keep the newest (highest position) first.
+    const older = [...rows.children].find((row) => Number(row.dataset.position) < envelope.position);
+    rows.insertBefore(element, older || null);
     renderTimes(element);
     document.querySelector("[data-empty-note]").hidden = true;
   };
@@ -38,7 +36,6 @@ export function initEvents() {
   follow(filterPattern || "**", {
     onEvent: (envelope) => {
       if (RESERVED.has(envelope.name.split(".")[0])) return;
-      position = Math.max(position, envelope.position);
       refreshStats();
       addRow(envelope);
     },

@@ -14,19 +14,16 @@ export function initExecutionList() {
   const firstPage = liveRows === "on";
   const apply = latestOnly();
 
-  const refreshRow = (id, position) => {
-    const query = new URLSearchParams(filters);
-    if (position) query.set("after", position);
-    return apply(id, () => fragment(`/ui/executions/${id}/row?${query}`), ({ status, element }) => {
-      const existing = rows.querySelector(`[data-execution-row="${id}"]`);
-      if (status === 204 && existing) existing.remove();
-      if (!element) return showEmpty(rows);
-      if (existing) existing.replaceWith(element);
-      else if (firstPage) rows.prepend(element);
-      renderTimes(element);
-      showEmpty(rows);
-    });
+  const showRow = (id, { status, element }) => {
+    const existing = rows.querySelector(`[data-execution-row="${id}"]`);
+    if (status === 204 && existing) existing.remove();
+    if (element && existing) existing.replaceWith(element);
+    else if (element && firstPage) rows.prepend(element);
+    if (element) renderTimes(element);
+    showEmpty(rows);
   };
+  const refreshRow = (id) =>
+    apply(id, () => fragment(`/ui/executions/${id}/row?${filters}`), (answer) => showRow(id, answer));
   const resync = async () => {
     if (!firstPage) return;
     await refill(rows, `/ui/executions/rows?${filters}`);
@@ -34,7 +31,7 @@ export function initExecutionList() {
     showEmpty(rows);
   };
   follow("execution.*", {
-    onEvent: (envelope) => refreshRow(envelope.payload.executionId, envelope.position),
+    onEvent: (envelope) => refreshRow(envelope.payload.executionId),
     onOpen: resync,
   });
 }
@@ -50,20 +47,18 @@ export function initExecutionDetail() {
   const apply = latestOnly();
   const logs = followLogs(id, Number(document.body.dataset.lastSeq || 0));
 
-  const refresh = (position) => {
-    const query = position ? `?after=${position}` : "";
-    return apply(id, () => fragment(`/ui/executions/${id}/summary${query}`), ({ element }) => {
-      if (!element) return;
-      summary.replaceChildren(element);
-      renderTimes(summary);
-      if (element.dataset.active === "false") logs.finish();
-    });
+  const show = ({ element }) => {
+    if (!element) return;
+    summary.replaceChildren(element);
+    renderTimes(summary);
+    if (element.dataset.active === "false") logs.finish();
   };
+  const refresh = () => apply(id, () => fragment(`/ui/executions/${id}/summary`), show);
   follow("execution.*", {
-    onEvent: (envelope) => envelope.payload.executionId === id && refresh(envelope.position),
-    onOpen: () => refresh(null),
+    onEvent: (envelope) => envelope.payload.executionId === id && refresh(),
+    onOpen: refresh,
   });
-  document.addEventListener("execution-changed", () => refresh(null));
+  document.addEventListener("execution-changed", refresh);
 }
 
 /** Tail the execution's log lines; `finish()` stops shortly after the run ended. */

@@ -15,21 +15,15 @@ export function initJobDetail() {
   const id = document.body.dataset.jobId;
   const detail = document.querySelector("[data-job-detail]");
   const apply = latestOnly();
-  let position = 0;
   const refresh = throttle(() => {
-    const url = `/ui/jobs/${id}/detail${position ? `?after=${position}` : ""}`;
-    apply(id, () => fragmentElements(url), (elements) => {
+    apply(id, () => fragmentElements(`/ui/jobs/${id}/detail`), (elements) => {
       if (!elements) return;
       detail.replaceChildren(...elements);
       renderTimes(detail);
     });
   }, REFRESH_MS);
   follow("**", {
-    onEvent: (envelope) => {
-      if (jobOf(envelope) !== id) return;
-      position = Math.max(position, envelope.position);
-      refresh();
-    },
+    onEvent: (envelope) => jobOf(envelope) === id && refresh(),
     onOpen: refresh,
   });
   document.addEventListener("job-changed", refresh);

@@ -83,7 +83,11 @@ export function throttle(action, wait) {
   };
 }
 
-/** Apply only the newest answer per key: older requests that finish late are dropped. */
+/**
+ * Apply only the answer to the newest request per key; older ones that finish late are dropped.
+ * The server answers fragments as of the store's head when asked, so the newest request's answer
+ * shows every event announced before it was made.
+ */
 export function latestOnly() {
   const issued = new Map();
   return async (key, request, apply) => {

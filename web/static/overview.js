@@ -7,15 +7,8 @@ const REFRESH_MS = 1000;
 
 export function initOverview() {
   const panel = document.querySelector("[data-overview-panel]");
-  let position = 0;
   const refresh = throttle(async () => {
-    if (await refill(panel, `/ui/overview?after=${position}`)) renderTimes(panel);
+    if (await refill(panel, "/ui/overview")) renderTimes(panel);
   }, REFRESH_MS);
-  follow("**", {
-    onEvent: (envelope) => {
-      position = Math.max(position, envelope.position);
-      refresh();
-    },
-    onOpen: refresh,
-  });
+  follow("**", { onEvent: refresh, onOpen: refresh });
 }

@@ -1,8 +1,4 @@
-"""The whole system for dashboard tests: the app with the dashboard, projector, scheduler, worker.
-
-The app is built like `interfaces.http.app.create_app` builds it, plus the dashboard plugin,
-until create_app mounts the dashboard itself (then create_app's app is used as it is).
-"""
+"""The whole system for dashboard tests: API with dashboard, projector, scheduler, worker."""
 
 from __future__ import annotations
 
@@ -20,19 +16,11 @@ from typing import Any
 import psycopg
 import uvicorn
 from litestar import Litestar
-from litestar.di import Provide
-from litestar.logging import LoggingConfig
-from litestar.plugins.prometheus import PrometheusConfig
 
 from infrastructure.settings import Settings
 from interfaces.bootstrap.api import SHUTDOWN_TIMEOUT, open_api_services
-from interfaces.http import app as http_app
-from interfaces.http.body import MAX_BODY
-from interfaces.http.controllers.probes import healthz, metrics
-from interfaces.http.openapi import openapi_config
-from interfaces.http.problems import exception_handlers
+from interfaces.http.app import create_app
 from interfaces.http.services import ApiServices
-from tests.e2e.dashboard.preview import schedule_preview
 from web.plugin import dashboard_plugin
 
 # Roles import the domain's event classes first: their topics register on import (see
@@ -44,42 +32,14 @@ _ROLE = (
 
 
 def dashboard_app(settings: Settings, **overrides: Any) -> Litestar:
-    """The API and the dashboard over real services for `settings`."""
+    """The API with the dashboard over real services for `settings`, as serve_api builds it."""
 
     @asynccontextmanager
     async def services() -> AsyncIterator[ApiServices]:
         async with open_api_services(settings) as opened:
             yield replace(opened, **overrides)
 
-    app = http_app.create_app(services)
-    paths = {route.path for route in app.routes}
-    if "/" in paths:  # create_app mounts the dashboard itself now
-        return app
-    extra = [] if "/api/v1/schedules/preview" in paths else [schedule_preview]
-    return _like_create_app(services, extra)
-
-
-def _like_create_app(services: Any, extra: list[Any]) -> Litestar:
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with services() as opened:
-            app.state.services = opened
-            yield
-
-    prometheus = PrometheusConfig(
-        app_name="almanac", prefix="almanac_http", group_path=True, exclude=http_app.NOT_MEASURED
-    )
-    return Litestar(
-        route_handlers=[http_app.api_router(), healthz, metrics, *extra],
-        dependencies={"services": Provide(http_app.provide_services, sync_to_thread=False)},
-        lifespan=[lifespan],
-        middleware=[prometheus.middleware],
-        exception_handlers=exception_handlers(),
-        openapi_config=openapi_config(),
-        request_max_body_size=MAX_BODY,
-        logging_config=LoggingConfig(log_exceptions="never"),
-        plugins=[dashboard_plugin()],
-    )
+    return create_app(services, plugins=[dashboard_plugin()])
 
 
 @contextmanager
