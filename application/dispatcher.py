@@ -20,6 +20,7 @@ from application.ports import Clock, CommandSender
 from domain.execution import Execution
 
 log = logging.getLogger(__name__)
+SEND_BATCH = 500
 TERMINAL_TOPICS = {
     "execution.completed",
     "execution.failed",
@@ -99,9 +100,11 @@ class Dispatcher:
         return max(0.0, min(ceiling, delta))
 
     async def send_due(self) -> int:
+        """Send in batches: one command at a time cannot keep up with a busy system."""
         runs = self.due_runs()
-        for run in runs:
-            await self.sender.send_run(run.execution_id, run.attempt)
+        for start in range(0, len(runs), SEND_BATCH):
+            chunk = runs[start : start + SEND_BATCH]
+            await self.sender.send_runs([(run.execution_id, run.attempt) for run in chunk])
         return len(runs)
 
     def _requested(self, event: Any) -> None:

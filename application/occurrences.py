@@ -7,6 +7,7 @@ and drop the request quietly.
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from application.commands import (
@@ -37,15 +38,22 @@ async def request_scheduled_execution(
 ) -> Outcome[Execution | None]:
     """`snapshot` saves a store read when the caller already knows the job's definition."""
     job_snapshot = snapshot or await _snapshot(command.job_id, deps)
+    execution = scheduled_execution(command, job_snapshot, deps.clock.now())
+    return await _save_first_decision(execution, deps)
+
+
+def scheduled_execution(
+    command: RequestScheduledExecution, snapshot: JobSnapshot, at: datetime
+) -> Execution:
+    """The execution of one occurrence (not yet saved): its id is the occurrence's id."""
     trigger = Trigger(TriggerType.SCHEDULE, SCHEDULER, scheduled_for=command.instant)
-    execution = Execution.request(
+    return Execution.request(
         occurrence_id(command.job_id, command.instant),
-        job_snapshot,
+        snapshot,
         trigger,
-        at=deps.clock.now(),
+        at=at,
         wait_for=command.wait_for,
     )
-    return await _save_first_decision(execution, deps)
 
 
 async def request_event_execution(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -48,6 +48,11 @@ class EventStore(Protocol):
 
     async def save(self, *aggregates: Aggregate) -> int: ...
 
+    async def save_each(self, aggregates: Sequence[Aggregate]) -> list[int | None]:
+        """Save each aggregate on its own (atomically each, batched together); None where
+        another writer was first. Other failures are raised."""
+        ...
+
     async def history(self, aggregate_id: UUID) -> list[RecordedChange]: ...
 
     async def head(self) -> int: ...
@@ -75,6 +80,10 @@ class CommandSender(Protocol):
     """Sends RunExecution(execution, attempt) to the workers; delivery is at-least-once."""
 
     async def send_run(self, execution_id: UUID, attempt: int) -> None: ...
+
+    async def send_runs(self, runs: Sequence[tuple[UUID, int]]) -> None:
+        """Send many at once (one round trip per batch)."""
+        ...
 
 
 class WorkerLiveness(Protocol):

@@ -166,6 +166,8 @@ async def follow_triggers(router: TriggerRouter, pool: asyncpg.Pool, database_ur
     positions = Positions(pool)
     tailer = LogTailer(pool, database_url)
     async for rows in tailer.batches(await positions.get(TRIGGERS_POSITION)):
-        for row in rows:
-            await router.route(envelope(row.decode(), row.position))
+        listening = router.listening()
+        if listening:  # with no job listening, no envelope needs building
+            for row in rows:
+                await router.route(envelope(row.decode(), row.position), listening)
         await positions.advance(TRIGGERS_POSITION, rows[-1].position)

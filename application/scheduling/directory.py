@@ -6,6 +6,7 @@ log order. Versions guard against applying a job event the read model already in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -40,6 +41,7 @@ class ScheduledJob:
     runs: RunsInFlight = field(default_factory=RunsInFlight)
     cursor: datetime | None = None
     next_due: datetime | None = None
+    fires: Iterator[datetime] | None = None  # live cron iterator positioned after next_due
 
 
 @dataclass

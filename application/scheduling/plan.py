@@ -61,7 +61,7 @@ def plan(
     late_fires, late_skip = _late(cron, definition, cursor, boundary)
     on_time = [Fire(t) for t in cron.between(max(cursor, boundary), now, ON_TIME_LIMIT)]
     decisions: list[Fire | Skip] = [late_skip] if late_skip else []
-    decisions += _apply_overlap(job_id, definition.overlap, late_fires + on_time, runs)
+    decisions += apply_overlap(job_id, definition.overlap, late_fires + on_time, runs)
     last = max((d.instant if isinstance(d, Fire) else d.last for d in decisions), default=None)
     return Plan(decisions, max(cursor, last) if last else cursor)
 
@@ -107,9 +107,10 @@ def _late(
     return fires, skip
 
 
-def _apply_overlap(
+def apply_overlap(
     job_id: UUID, policy: OverlapPolicy, fires: list[Fire], runs: RunsInFlight
 ) -> list[Fire | Skip]:
+    """Fires that pass the overlap policy; the others become overlap skips."""
     decided: list[Fire | Skip] = []
     for fire in fires:
         if policy is OverlapPolicy.ALLOW or not runs.unfinished:

@@ -18,14 +18,20 @@ from uuid import UUID
 
 from application.commands import RecordSkippedOccurrences, RequestScheduledExecution
 from application.dependencies import Dependencies
-from application.occurrences import record_skipped_occurrences, request_scheduled_execution
+from application.occurrences import (
+    record_skipped_occurrences,
+    request_scheduled_execution,
+    scheduled_execution,
+)
 from application.scheduling.directory import Change, JobDirectory, ScheduledJob
-from application.scheduling.plan import Fire, Skip, disabled_period, plan
+from application.scheduling.plan import Fire, Skip, apply_overlap, disabled_period, plan
+from domain.execution import Execution
 from domain.execution_values import JobSnapshot
-from domain.skipped_occurrences import SkipReason
+from domain.skipped_occurrences import SkippedOccurrences, SkipReason
 
 log = logging.getLogger(__name__)
 MAX_SLEEP = 1.0
+LEAD = timedelta(milliseconds=50)  # build on-time decisions this long before their instant
 RETRY_DELAY = timedelta(seconds=1)
 
 
@@ -88,31 +94,114 @@ class CronScheduler:
             self._wake.set()
 
     async def _decide_due(self) -> None:
+        """Decide what is due; on-time occurrences a moment early, saved at their instant."""
         await self._apply_changes()
         now = self._deps.clock.now()
-        due: list[ScheduledJob] = []
-        while self._heap and self._heap[0][0] <= now:
+        on_time: list[tuple[ScheduledJob, datetime, datetime]] = []
+        late: list[ScheduledJob] = []
+        not_yet: list[tuple[datetime, UUID]] = []
+        while self._heap and self._heap[0][0] <= now + LEAD:
             when, job_id = heapq.heappop(self._heap)
             job = self.directory.jobs.get(job_id)
-            if job is not None and job.next_due == when and self._mine(job):
-                due.append(job)
-        if due:
-            await asyncio.gather(*(self._decide(job, now) for job in due))
+            if job is None or job.next_due != when or not self._mine(job):
+                continue
+            following = self._only_occurrence_due(job, when, now)
+            if following is not None:
+                on_time.append((job, when, following))
+            elif when <= now:
+                late.append(job)
+            else:
+                not_yet.append((when, job_id))
+        for entry in not_yet:
+            heapq.heappush(self._heap, entry)
+        if on_time or late:
+            decisions = (self._decide(job, now) for job in late)
+            await asyncio.gather(self._decide_on_time(on_time, now), *decisions)
+
+    def _only_occurrence_due(
+        self, job: ScheduledJob, due: datetime, now: datetime
+    ) -> datetime | None:
+        """The occurrence after `due` if `due` is the only one due and on time, else None."""
+        grace = timedelta(milliseconds=job.definition.misfire.grace_ms)
+        if job.fires is None or now - due > grace:
+            return None
+        # Taking the next occurrence is cheap; this also runs up to LEAD before `due`.
+        following = next(job.fires)
+        if following <= now:
+            job.fires = None  # several are due: the full planner takes over from the cursor
+            return None
+        return following
+
+    async def _decide_on_time(
+        self, due: list[tuple[ScheduledJob, datetime, datetime]], now: datetime
+    ) -> None:
+        """The common case, batched per instant: built ahead, saved when the instant comes."""
+        by_instant: dict[datetime, list[tuple[ScheduledJob, datetime, datetime]]] = {}
+        for entry in due:
+            by_instant.setdefault(entry[1], []).append(entry)
+        for instant in sorted(by_instant):
+            group = by_instant[instant]
+            aggregates = [
+                self._aggregate(job, decision, max(now, instant))
+                for job, _, _ in group
+                for decision in apply_overlap(
+                    job.job_id, job.definition.overlap, [Fire(instant)], job.runs
+                )
+            ]
+            await self._sleep_until(instant)
+            await self._save_on_time(group, aggregates)
+
+    async def _save_on_time(
+        self,
+        group: list[tuple[ScheduledJob, datetime, datetime]],
+        aggregates: list[Execution | SkippedOccurrences],
+    ) -> None:
+        try:
+            await self._deps.store.save_each(aggregates)  # None entries: already decided
+        except Exception as error:
+            log.warning("could not record %d scheduled decisions: %s", len(aggregates), error)
+            for job, _, _ in group:
+                self._retry_soon(job, self._deps.clock.now())
+            return
+        for job, instant, following in group:
+            self._advance_to(job, instant, following)
+
+    async def _sleep_until(self, instant: datetime) -> None:
+        delay = (instant - self._deps.clock.now()).total_seconds()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def _aggregate(
+        self, job: ScheduledJob, decision: Fire | Skip, now: datetime
+    ) -> Execution | SkippedOccurrences:
+        if isinstance(decision, Fire):
+            command = RequestScheduledExecution(job.job_id, decision.instant, decision.wait_for)
+            return scheduled_execution(command, self._snapshot(job), now)
+        return SkippedOccurrences.record(job.job_id, decision.reason, [decision.first], at=now)
 
     async def _decide(self, job: ScheduledJob, now: datetime) -> None:
-        cursor = job.cursor or job.created_at
-        outcome = plan(job.job_id, job.definition, cursor, now, job.runs)
+        """Everything but the common case: late occurrences, several due, a retry."""
+        outcome = plan(job.job_id, job.definition, job.cursor or job.created_at, now, job.runs)
+        if await self._carry_out_all(job, outcome.decisions, now):
+            self._advance(job, outcome.cursor)
+
+    def _retry_soon(self, job: ScheduledJob, now: datetime) -> None:
+        # The cursor stays put: the same occurrences are decided again shortly; those that
+        # did get stored conflict then and are dropped, so nothing runs twice.
+        job.fires, job.next_due = None, now + RETRY_DELAY
+        heapq.heappush(self._heap, (job.next_due, job.job_id))
+
+    async def _carry_out_all(
+        self, job: ScheduledJob, decisions: list[Fire | Skip], now: datetime
+    ) -> bool:
         snapshot = self._snapshot(job)
         results = await asyncio.gather(
-            *(self._carry_out(job, d, snapshot) for d in outcome.decisions), return_exceptions=True
+            *(self._carry_out(job, d, snapshot) for d in decisions), return_exceptions=True
         )
-        if any(isinstance(result, BaseException) for result in results):
-            # The cursor stays put: the same occurrences are decided again shortly; those that
-            # did get stored conflict then and are dropped, so nothing runs twice.
-            job.next_due = now + RETRY_DELAY
-            heapq.heappush(self._heap, (job.next_due, job.job_id))
-            return
-        self._advance(job, outcome.cursor)
+        if not any(isinstance(result, BaseException) for result in results):
+            return True
+        self._retry_soon(job, now)
+        return False
 
     async def _carry_out(self, job: ScheduledJob, decision: Fire | Skip, snap: JobSnapshot) -> None:
         try:
@@ -146,12 +235,20 @@ class CronScheduler:
         self._dirty[job.job_id] = cursor
         self._push(job)
 
+    def _advance_to(self, job: ScheduledJob, cursor: datetime, following: datetime) -> None:
+        """Fast path: the live iterator already knows the next occurrence."""
+        job.cursor, job.next_due = cursor, following
+        self._dirty[job.job_id] = cursor
+        heapq.heappush(self._heap, (following, job.job_id))
+
     def _push(self, job: ScheduledJob) -> None:
+        """(Re)start the job's cron iterator after its cursor and queue its next occurrence."""
         cron = job.definition.cron
         if cron is None or not self.directory.active(job) or not self._mine(job):
-            job.next_due = None
+            job.next_due, job.fires = None, None
             return
-        job.next_due = cron.next_after(job.cursor or job.created_at)
+        job.fires = cron.iter_after(job.cursor or job.created_at)
+        job.next_due = next(job.fires)
         heapq.heappush(self._heap, (job.next_due, job.job_id))
 
     def _mine(self, job: ScheduledJob) -> bool:
@@ -232,7 +329,8 @@ class CronScheduler:
             return
         delay = MAX_SLEEP
         if self._heap:
-            delay = min(MAX_SLEEP, (self._heap[0][0] - self._deps.clock.now()).total_seconds())
+            wake_at = self._heap[0][0] - LEAD
+            delay = min(MAX_SLEEP, (wake_at - self._deps.clock.now()).total_seconds())
         if delay > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)

@@ -25,25 +25,36 @@ class TriggerRouter:
         self._deps = deps
         self._directory = directory
 
-    async def route(self, envelope: Mapping[str, Any]) -> int:
-        """Request a run of every job this event triggers; returns how many were new."""
-        started = 0
-        for job in self._matching(envelope):
-            outcome = await request_event_execution(
-                RequestEventExecution(job.job_id, envelope), self._deps
-            )
-            started += outcome.changed
-        return started
-
-    def _matching(self, envelope: Mapping[str, Any]) -> list[ScheduledJob]:
-        name = str(envelope["name"])
-        own_job = str(envelope.get("payload", {}).get("jobId", ""))
+    def listening(self) -> list[ScheduledJob]:
+        """Enabled jobs (of enabled modules) that declare triggers; compute once per batch."""
         return [
             job
             for job in self._directory.jobs.values()
             if job.definition.triggers
             and job.enabled
             and self._directory.modules.get(job.definition.module_id, True)
-            and str(job.job_id) != own_job
+        ]
+
+    async def route(
+        self, envelope: Mapping[str, Any], listening: list[ScheduledJob] | None = None
+    ) -> int:
+        """Request a run of every job this event triggers; returns how many were new."""
+        started = 0
+        for job in self._matching(envelope, self.listening() if listening is None else listening):
+            outcome = await request_event_execution(
+                RequestEventExecution(job.job_id, envelope), self._deps
+            )
+            started += outcome.changed
+        return started
+
+    def _matching(
+        self, envelope: Mapping[str, Any], listening: list[ScheduledJob]
+    ) -> list[ScheduledJob]:
+        name = str(envelope["name"])
+        own_job = str(envelope.get("payload", {}).get("jobId", ""))
+        return [
+            job
+            for job in listening
+            if str(job.job_id) != own_job
             and any(EventPattern(pattern).matches(name) for pattern in job.definition.triggers)
         ]

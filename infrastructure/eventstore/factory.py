@@ -9,6 +9,7 @@ from eventsourcing.application import Application
 
 APPLICATION_NAME = "almanac"
 MAPPER_TOPIC = "infrastructure.eventstore.mapper:MsgspecMapper"
+RECORDER_TOPIC = "infrastructure.eventstore.recorder:ColumnarPostgresApplicationRecorder"
 
 
 class AlmanacEvents(Application[UUID]):
@@ -38,6 +39,7 @@ def postgres_env(database_url: str, pool_size: int = 8) -> dict[str, str]:
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
         "CREATE_TABLE": "n",
         "MAPPER_TOPIC": MAPPER_TOPIC,
+        "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
     }
 
 

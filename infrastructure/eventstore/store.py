@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import UUID
@@ -47,6 +48,22 @@ class EventsourcingStore:
             raise
         except (OperationalError, PersistenceError) as error:
             raise ServiceUnavailable(f"the event store is unavailable: {error}") from error
+
+    async def save_each(self, aggregates: Sequence[Aggregate]) -> list[int | None]:
+        groups = [list(aggregate.collect_events()) for aggregate in aggregates]
+        futures = [asyncio.wrap_future(f) for f in self._writer.submit_many(groups)]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        positions: list[int | None] = []
+        for result in results:
+            if isinstance(result, ConcurrencyConflict):
+                positions.append(None)
+            elif isinstance(result, (OperationalError, PersistenceError)):
+                raise ServiceUnavailable(f"the event store is unavailable: {result}") from result
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                positions.append(result)
+        return positions
 
     async def history(self, aggregate_id: UUID) -> list[RecordedChange]:
         events = await self._in_thread(self._events_of, aggregate_id)

@@ -139,7 +139,7 @@ async def test_an_event_runs_each_triggered_job_once_even_when_relayed_again(
         )
         return bool(position and position >= head)
 
-    await eventually(replayed)
+    await eventually(replayed, timeout=60)  # a restarting scheduler first waits for read models
     runs = [r for r in await runs_of(runtime, job_id) if r.trigger.type is TriggerType.EVENT]
     assert sorted(r.trigger.event_id for r in runs) == sorted(
         str(event) for event in (events[0], events[1], events[3])

@@ -26,6 +26,9 @@ class Sent:
     async def send_run(self, execution_id: UUID, attempt: int) -> None:
         self.runs.append((execution_id, attempt))
 
+    async def send_runs(self, runs: list[tuple[UUID, int]]) -> None:
+        self.runs.extend(runs)
+
 
 def requested(wait_for: UUID | None = None) -> Execution:
     snapshot = JobSnapshot(uuid4(), "j", "m", "a.py", 1000, RetryPolicy(retries=2, jitter=False))
