@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 from application.dispatcher import Dispatcher
@@ -39,6 +40,7 @@ from interfaces.bootstrap.signals import stop_event
 
 log = logging.getLogger(__name__)
 REAP_INTERVAL = 2.0
+RETENTION_INTERVAL = 24 * 60 * 60.0
 
 
 async def serve_scheduler(settings: Settings) -> None:
@@ -96,6 +98,7 @@ def _services(
         run_as_leader(runtime.database_url, "dispatcher", dispatcher.run),
         run_as_leader(runtime.database_url, "reaper", _reaper(runtime, read)),
         run_as_leader(runtime.database_url, "webhooks", webhooks.run),
+        run_as_leader(runtime.database_url, "retention", _retention(runtime, read)),
     ]
 
 
@@ -110,6 +113,23 @@ def _reaper(runtime: Runtime, read: ReadModels) -> Callable[[], Coroutine[Any, A
             except Exception as error:  # keep reaping; a failed round is retried next time
                 log.warning("reaping failed: %s", error)
             await asyncio.sleep(REAP_INTERVAL)
+
+    return loop
+
+
+def _retention(runtime: Runtime, read: ReadModels) -> Callable[[], Coroutine[Any, Any, None]]:
+    """Once a day (and at start): bus events older than EVENT_RETENTION_DAYS go."""
+    days = runtime.settings.event_retention_days
+
+    async def loop() -> None:
+        while True:
+            cutoff = runtime.deps.clock.now() - timedelta(days=days)
+            try:
+                deleted = await read.retention.delete_events_before(cutoff)
+                log.info("retention: removed %d events older than %d days", deleted, days)
+            except Exception as error:  # tried again tomorrow; events are only kept longer
+                log.warning("retention failed: %s", error)
+            await asyncio.sleep(RETENTION_INTERVAL)
 
     return loop
 
