@@ -48,11 +48,9 @@ def not_found(what: str, identifier: object) -> Template:
 
 
 async def caught_up(services: DashboardServices) -> None:
-    """Wait (bounded) until the read models show every event stored so far.
-
-    Live fragments are fetched after the stream announced something, so "now" covers it; and a
-    fragment requested later never shows an older state than one requested earlier.
-    """
+    """Wait (bounded) until the read models show every event stored so far."""
+    # Fragments are fetched after the stream announced something, so "now" covers it, and a
+    # fragment requested later never shows an older state than one requested earlier.
     await services.sync.wait_for(await services.deps.store.head(), CATCH_UP_SECONDS)
 
 

@@ -6,109 +6,129 @@ import { inWords } from "./times.js";
 const PARTS = ["second", "minute", "hour", "day", "month", "weekday"];
 const PREVIEW_DELAY_MS = 250;
 const MANUAL_WORDS = "No schedule: runs only when started by hand (Run now) or by an event trigger.";
+const UNAVAILABLE = "The preview is unavailable right now.";
 
 export function initCronBuilder(form) {
-  const choice = form.querySelector("[data-schedule-choice]");
-  const expression = form.querySelector("#field-schedule");
-  const timezone = form.querySelector("#field-timezone");
-  const seconds = form.querySelector("[data-cron-seconds]");
-  const inputs = Object.fromEntries(PARTS.map((part) => [part, form.querySelector(`[data-cron-part="${part}"]`)]));
+  const fields = scheduleFields(form);
   const preview = previewer(form);
-
-  const fillBuilder = (text) => {
-    const fields = text.trim().split(/\s+/).filter(Boolean);
-    const withSeconds = fields.length === 6;
-    if (fields.length === 5 || withSeconds) {
-      seconds.checked = withSeconds;
-      const parts = withSeconds ? PARTS : PARTS.slice(1);
-      parts.forEach((part, index) => (inputs[part].value = fields[index]));
-    } else {
-      PARTS.forEach((part) => (inputs[part].value = ""));
-    }
-    showSeconds();
-  };
-  const fromBuilder = () => {
-    const parts = seconds.checked ? PARTS : PARTS.slice(1);
-    return parts.map((part) => inputs[part].value.trim() || (part === "second" ? "0" : "*")).join(" ");
-  };
-  const showSeconds = () => {
-    form.querySelector('[data-part="second"]').hidden = !seconds.checked;
-  };
-  const matchChoice = () => {
-    const text = expression.value.trim().split(/\s+/).join(" ");
-    const preset = [...choice.options].find((option) => option.dataset.expression === text);
-    choice.value = !text ? "manual" : preset ? preset.value : "custom";
-  };
-  const changed = () => preview(expression.value, timezone.value);
-
-  choice.addEventListener("change", () => {
-    const option = choice.selectedOptions[0];
-    if (choice.value === "manual") expression.value = "";
-    else if (option.dataset.expression) expression.value = option.dataset.expression;
-    else if (!expression.value.trim()) expression.value = fromBuilder();
-    fillBuilder(expression.value);
-    if (choice.value === "custom") inputs.minute.focus();
+  const changed = () => preview(fields.expression.value, fields.timezone.value);
+  fields.choice.addEventListener("change", () => {
+    applyChoice(fields);
     changed();
   });
-  for (const input of [...Object.values(inputs), seconds]) {
+  for (const input of [...Object.values(fields.parts), fields.seconds]) {
     input.addEventListener("input", () => {
-      showSeconds();
-      expression.value = fromBuilder();
-      matchChoice();
+      applyBuilder(fields);
       changed();
     });
   }
-  expression.addEventListener("input", () => {
-    fillBuilder(expression.value);
-    matchChoice();
+  fields.expression.addEventListener("input", () => {
+    fillBuilder(fields);
+    matchChoice(fields);
     changed();
   });
-  timezone.addEventListener("input", changed);
-  fillBuilder(expression.value);
+  fields.timezone.addEventListener("input", changed);
+  fillBuilder(fields);
   changed();
+}
+
+function scheduleFields(form) {
+  const parts = Object.fromEntries(PARTS.map((part) => [part, form.querySelector(`[data-cron-part="${part}"]`)]));
+  return {
+    form,
+    parts,
+    choice: form.querySelector("[data-schedule-choice]"),
+    expression: form.querySelector("#field-schedule"),
+    timezone: form.querySelector("#field-timezone"),
+    seconds: form.querySelector("[data-cron-seconds]"),
+  };
+}
+
+/** A preset fills the expression and the builder; manual empties both. */
+function applyChoice(fields) {
+  const { choice, expression } = fields;
+  const preset = choice.selectedOptions[0].dataset.expression;
+  if (choice.value === "manual") expression.value = "";
+  else if (preset) expression.value = preset;
+  else if (!expression.value.trim()) expression.value = fromBuilder(fields);
+  fillBuilder(fields);
+  if (choice.value === "custom") fields.parts.minute.focus();
+}
+
+/** The builder's fields make the expression, which may turn out to be a preset. */
+function applyBuilder(fields) {
+  showSeconds(fields);
+  fields.expression.value = fromBuilder(fields);
+  matchChoice(fields);
+}
+
+function fillBuilder(fields) {
+  const values = fields.expression.value.trim().split(/\s+/).filter(Boolean);
+  const shown = values.length === 6 ? PARTS : PARTS.slice(1);
+  const fits = values.length === 5 || values.length === 6;
+  fields.seconds.checked = values.length === 6;
+  for (const part of PARTS) fields.parts[part].value = "";
+  if (fits) shown.forEach((part, index) => (fields.parts[part].value = values[index]));
+  showSeconds(fields);
+}
+
+function fromBuilder(fields) {
+  const shown = fields.seconds.checked ? PARTS : PARTS.slice(1);
+  return shown.map((part) => fields.parts[part].value.trim() || (part === "second" ? "0" : "*")).join(" ");
+}
+
+function showSeconds(fields) {
+  fields.form.querySelector('[data-part="second"]').hidden = !fields.seconds.checked;
+}
+
+function matchChoice(fields) {
+  const text = fields.expression.value.trim().split(/\s+/).join(" ");
+  const preset = [...fields.choice.options].find((option) => option.dataset.expression === text);
+  fields.choice.value = !text ? "manual" : preset ? preset.value : "custom";
 }
 
 /** A debounced preview: description and the next five fire times, or the server's error. */
 function previewer(form) {
-  const words = form.querySelector("[data-cron-description]");
-  const list = form.querySelector("[data-cron-next]");
-  const title = form.querySelector("[data-cron-next-title]");
   let timer = null;
   let inFlight = null;
-
-  const show = (text, fires = [], zone = "UTC") => {
-    words.textContent = text;
-    title.hidden = fires.length === 0;
-    list.replaceChildren(...fires.map((fire) => fireItem(fire, zone)));
-  };
   const run = async (cron, zone) => {
     if (inFlight) inFlight.abort();
     clearFieldError(form, "schedule");
     clearFieldError(form, "timezone");
-    if (!cron.trim()) return show(MANUAL_WORDS);
+    if (!cron.trim()) return showPreview(form, MANUAL_WORDS);
     inFlight = new AbortController();
-    const query = new URLSearchParams({ cron: cron.trim(), timezone: zone.trim() || "UTC", count: "5" });
-    let response;
-    try {
-      response = await fetch(`/api/v1/schedules/preview?${query}`, { signal: inFlight.signal });
-    } catch (error) {
-      if (error.name !== "AbortError") show("The preview is unavailable right now.");
-      return;
+    const answer = await fetchPreview(cron.trim(), zone.trim() || "UTC", inFlight.signal);
+    if (answer.aborted) return;
+    for (const error of answer.errors) {
+      showFieldError(form, error.field === "timezone" ? "timezone" : "schedule", error.message);
     }
-    const data = await response.json().catch(() => ({}));
-    if (response.ok) return show(data.description || "", data.next || [], zone.trim() || "UTC");
-    if (response.status === 422) {
-      for (const error of data.errors || []) {
-        showFieldError(form, error.field === "timezone" ? "timezone" : "schedule", error.message);
-      }
-      return show("");
-    }
-    show("The preview is unavailable right now.");
+    showPreview(form, answer.words, answer.fires, zone.trim() || "UTC");
   };
   return (cron, zone) => {
     clearTimeout(timer);
     timer = setTimeout(() => run(cron, zone), PREVIEW_DELAY_MS);
   };
+}
+
+/** GET /api/v1/schedules/preview: {words, fires, errors}, or {aborted} when superseded. */
+async function fetchPreview(cron, zone, signal) {
+  const query = new URLSearchParams({ cron, timezone: zone, count: "5" });
+  let response;
+  try {
+    response = await fetch(`/api/v1/schedules/preview?${query}`, { signal });
+  } catch (error) {
+    return error.name === "AbortError" ? { aborted: true } : { words: UNAVAILABLE, fires: [], errors: [] };
+  }
+  const data = await response.json().catch(() => ({}));
+  if (response.ok) return { words: data.description || "", fires: data.next || [], errors: [] };
+  if (response.status === 422) return { words: "", fires: [], errors: data.errors || [] };
+  return { words: UNAVAILABLE, fires: [], errors: [] };
+}
+
+function showPreview(form, words, fires = [], zone = "UTC") {
+  form.querySelector("[data-cron-description]").textContent = words;
+  form.querySelector("[data-cron-next-title]").hidden = fires.length === 0;
+  form.querySelector("[data-cron-next]").replaceChildren(...fires.map((fire) => fireItem(fire, zone)));
 }
 
 function fireItem(fire, zone) {

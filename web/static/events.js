@@ -8,37 +8,56 @@ const STATS_MS = 1000;
 const RESERVED = new Set(["job", "execution", "module", "almanac"]);
 
 export function initEvents() {
-  const rows = document.querySelector("[data-event-rows]");
-  const stats = document.querySelector("[data-event-stats]");
+  const page = eventsPage();
+  const refreshStats = throttle(() => refill(page.stats, "/ui/events/stats"), STATS_MS);
+  follow(page.pattern, {
+    onEvent: (envelope) => {
+      if (RESERVED.has(envelope.name.split(".")[0])) return;
+      refreshStats();
+      addRow(page, envelope);
+    },
+    onOpen: () => {
+      refreshStats();
+      resyncRows(page);
+    },
+  });
+}
+
+/** The page's parts and filters (the filters are checked again by the server). */
+function eventsPage() {
   const { liveRows, filterName, filterSource, filterPattern } = document.body.dataset;
   const filters = new URLSearchParams();
   if (filterName) filters.set("name", filterName);
   if (filterSource) filters.set("source", filterSource);
   if (filterPattern) filters.set("pattern", filterPattern);
-  const refreshStats = throttle(() => refill(stats, "/ui/events/stats"), STATS_MS);
-  const addRow = async (envelope) => {
-    if (liveRows !== "on" || rows.querySelector(`[data-event-row="${envelope.id}"]`)) return;
-    const { element } = await fragment(`/ui/events/${envelope.id}/row?${filters}`);
-    if (!element || rows.querySelector(`[data-event-row="${envelope.id}"]`)) return;
-    // Answers may come back out of order: keep the newest (highest position) first.
-    const older = [...rows.children].find((row) => Number(row.dataset.position) < envelope.position);
-    rows.insertBefore(element, older || null);
-    renderTimes(element);
-    document.querySelector("[data-empty-note]").hidden = true;
+  return {
+    rows: document.querySelector("[data-event-rows]"),
+    stats: document.querySelector("[data-event-stats]"),
+    live: liveRows === "on",
+    pattern: filterPattern || "**",
+    filters,
   };
-  const resync = async () => {
-    refreshStats();
-    if (liveRows !== "on") return;
-    await refill(rows, `/ui/events/rows?${filters}`);
-    renderTimes(rows);
-    document.querySelector("[data-empty-note]").hidden = rows.children.length > 0;
-  };
-  follow(filterPattern || "**", {
-    onEvent: (envelope) => {
-      if (RESERVED.has(envelope.name.split(".")[0])) return;
-      refreshStats();
-      addRow(envelope);
-    },
-    onOpen: resync,
-  });
+}
+
+async function addRow(page, envelope) {
+  const shown = () => page.rows.querySelector(`[data-event-row="${envelope.id}"]`);
+  if (!page.live || shown()) return;
+  const { element } = await fragment(`/ui/events/${envelope.id}/row?${page.filters}`);
+  if (!element || shown()) return;
+  // Answers may come back out of order: keep the newest (highest position) first.
+  const older = [...page.rows.children].find((row) => Number(row.dataset.position) < envelope.position);
+  page.rows.insertBefore(element, older || null);
+  renderTimes(element);
+  showEmpty(page);
+}
+
+async function resyncRows(page) {
+  if (!page.live) return;
+  await refill(page.rows, `/ui/events/rows?${page.filters}`);
+  renderTimes(page.rows);
+  showEmpty(page);
+}
+
+function showEmpty(page) {
+  document.querySelector("[data-empty-note]").hidden = page.rows.children.length > 0;
 }

@@ -6,34 +6,40 @@ import { renderTimes } from "./times.js";
 const LOG_GRACE_MS = 5000;
 
 export function initExecutionList() {
-  const rows = document.querySelector("[data-execution-rows]");
+  const list = executionList();
+  const apply = latestOnly();
+  const refreshRow = (id) =>
+    apply(id, () => fragment(`/ui/executions/${id}/row?${list.filters}`), (answer) => showRow(list, id, answer));
+  follow("execution.*", {
+    onEvent: (envelope) => refreshRow(envelope.payload.executionId),
+    onOpen: () => resyncRows(list),
+  });
+}
+
+/** The list's rows and filters; only the first page takes in new executions. */
+function executionList() {
   const { liveRows, filterStatus, filterJob } = document.body.dataset;
   const filters = new URLSearchParams();
   if (filterStatus) filters.set("status", filterStatus);
   if (filterJob) filters.set("jobId", filterJob);
-  const firstPage = liveRows === "on";
-  const apply = latestOnly();
+  return { rows: document.querySelector("[data-execution-rows]"), firstPage: liveRows === "on", filters };
+}
 
-  const showRow = (id, { status, element }) => {
-    const existing = rows.querySelector(`[data-execution-row="${id}"]`);
-    if (status === 204 && existing) existing.remove();
-    if (element && existing) existing.replaceWith(element);
-    else if (element && firstPage) rows.prepend(element);
-    if (element) renderTimes(element);
-    showEmpty(rows);
-  };
-  const refreshRow = (id) =>
-    apply(id, () => fragment(`/ui/executions/${id}/row?${filters}`), (answer) => showRow(id, answer));
-  const resync = async () => {
-    if (!firstPage) return;
-    await refill(rows, `/ui/executions/rows?${filters}`);
-    renderTimes(rows);
-    showEmpty(rows);
-  };
-  follow("execution.*", {
-    onEvent: (envelope) => refreshRow(envelope.payload.executionId),
-    onOpen: resync,
-  });
+/** Put a row as the server rendered it; 204 means it no longer matches the filters. */
+function showRow(list, id, { status, element }) {
+  const existing = list.rows.querySelector(`[data-execution-row="${id}"]`);
+  if (status === 204 && existing) existing.remove();
+  if (element && existing) existing.replaceWith(element);
+  else if (element && list.firstPage) list.rows.prepend(element);
+  if (element) renderTimes(element);
+  showEmpty(list.rows);
+}
+
+async function resyncRows(list) {
+  if (!list.firstPage) return;
+  await refill(list.rows, `/ui/executions/rows?${list.filters}`);
+  renderTimes(list.rows);
+  showEmpty(list.rows);
 }
 
 function showEmpty(rows) {

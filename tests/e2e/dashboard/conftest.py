@@ -34,7 +34,7 @@ WORKERS = 3  # handler slots of the one worker process
 EXPECTED_4XX = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def system_settings(
     servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
@@ -51,7 +51,7 @@ def system_settings(
     drop_database(servers[0], name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base_url(system_settings: Settings) -> Iterator[str]:
     """The dashboard's address once every role runs; everything stops after the session."""
     with (
@@ -64,15 +64,16 @@ def base_url(system_settings: Settings) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api(base_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=f"{base_url}/api/v1", timeout=20) as client:
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(base_url: str) -> Iterator[Browser]:
-    """Chromium; started after the system (Playwright's loop would block asyncio.run)."""
+    """Chromium for this package only: Playwright's sync API keeps an event loop running in
+    this thread, so it starts after the system and stops before other packages' asyncio tests."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
