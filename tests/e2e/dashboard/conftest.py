@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +18,7 @@ from infrastructure.settings import Settings
 from tests.conftest import REPO, drop_database, migrated_database
 from tests.e2e.dashboard.servers import dashboard_app, live_app, role, wait_for_worker
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("ALMANAC_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -27,6 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = REPO / "docs" / "screenshots"
+SCRATCH = Path(tempfile.gettempdir()) / "almanac-dashboard-screenshots"
 LAPTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 MODULE = "engine"
@@ -74,6 +77,8 @@ def api(base_url: str) -> Iterator[httpx.Client]:
 def browser(base_url: str) -> Iterator[Browser]:
     """Chromium for this package only: Playwright's sync API keeps an event loop running in
     this thread, so it starts after the system and stops before other packages' asyncio tests."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (set ALMANAC_CHROMIUM)")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
@@ -82,7 +87,8 @@ def browser(base_url: str) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(base_url: str, browser: Browser) -> Iterator[Page]:
-    """A fresh tab on a laptop-sized screen; fails the test on any script error."""
+    """A fresh tab on a laptop-sized screen; fails the test on a script error or on a request
+    that leaves the app (the dashboard loads nothing from a CDN)."""
     context = browser.new_context(base_url=base_url, viewport=LAPTOP)
     opened = context.new_page()
     opened.set_default_timeout(10_000)
@@ -90,9 +96,17 @@ def page(base_url: str, browser: Browser) -> Iterator[Page]:
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
     opened.on("console", lambda message: _keep_errors(message, errors))
+    foreign: list[str] = []
+    opened.on("request", lambda request: _keep_foreign(request.url, base_url, foreign))
     yield opened
     context.close()
     assert not errors, errors
+    assert not foreign, foreign
+
+
+def _keep_foreign(url: str, base_url: str, foreign: list[str]) -> None:
+    if not url.startswith((base_url, "data:")):
+        foreign.append(url)
 
 
 def _keep_errors(message: ConsoleMessage, errors: list[str]) -> None:
@@ -102,10 +116,12 @@ def _keep_errors(message: ConsoleMessage, errors: list[str]) -> None:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Keep what the page looks like now in docs/screenshots/<name>.png."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """What the page looks like now, as <name>.png: in docs/screenshots with
+    ALMANAC_SCREENSHOTS=1 (to refresh the README's pictures), else in a temporary folder."""
+    folder = SCREENSHOTS if os.environ.get("ALMANAC_SCREENSHOTS") == "1" else SCRATCH
+    folder.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar belongs at the top
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True, animations="disabled")
+    page.screenshot(path=folder / f"{name}.png", full_page=True, animations="disabled")
 
 
 def new_job(api: httpx.Client, handler: str = "jobs/ok.py", **fields: Any) -> dict[str, Any]:
