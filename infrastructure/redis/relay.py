@@ -72,19 +72,19 @@ class RedisStreamRelay:
         self._append = redis.register_script(APPEND_SCRIPT)
 
     async def run(self) -> None:
-        position = await self._resume_position()
+        """Publish for ever; while Redis is unreachable, wait and try again (nothing is lost:
+        the position only moves after Redis accepted)."""
         failures = 0
         while True:
             try:
-                async for rows in self._tailer.batches(position):
-                    position = await self._publish(rows, position)
+                async for rows in self._tailer.batches(await self._resume_position()):
+                    await self._publish(rows)
                     failures = 0
             except (RedisError, OSError) as error:
                 delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)]
                 failures += 1
                 log.warning("Redis unavailable (%s); retrying in %.1f s", error, delay)
                 await asyncio.sleep(delay)
-                position = await self._resume_position()
 
     async def _resume_position(self) -> int:
         """Our stored position, moved back if the stream lost entries we had published."""
@@ -114,7 +114,7 @@ class RedisStreamRelay:
         text = last_id.decode() if isinstance(last_id, bytes) else str(last_id)
         return int(text.split("-", 1)[0])
 
-    async def _publish(self, rows: list[StoredRow], position: int) -> int:
+    async def _publish(self, rows: list[StoredRow]) -> int:
         arguments: list[Any] = [self._maxlen, CONTROL_MAXLEN]
         for row in rows:
             body = _encode(envelope(row.decode(), row.position))
