@@ -39,10 +39,9 @@ class JobFormPages(Controller):
 
 
 async def _context(dashboard: DashboardServices, job: JobView | None) -> dict[str, Any]:
-    modules = [module for module in await dashboard.modules.list_modules() if module.enabled]
     return {
         "job": job,
-        "modules": modules,
+        "modules": await dashboard.modules.list_modules(),
         "presets": [(key, PRESET_LABELS[key], PRESETS[key]) for key in PRESETS],
         "schedule_choice": schedule_choice(job.schedule if job else None),
         "zones": zones(),

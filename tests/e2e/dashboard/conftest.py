@@ -121,7 +121,12 @@ def screenshot(page: Page, name: str) -> None:
     folder = SCREENSHOTS if os.environ.get("ALMANAC_SCREENSHOTS") == "1" else SCRATCH
     folder.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar belongs at the top
-    page.screenshot(path=folder / f"{name}.png", full_page=True, animations="disabled")
+    page.screenshot(
+        path=folder / f"{name}.png",
+        full_page=True,
+        animations="disabled",
+        style="[data-toasts] { display: none; }",  # passing notes are not part of the page
+    )
 
 
 def new_job(api: httpx.Client, handler: str = "jobs/ok.py", **fields: Any) -> dict[str, Any]:
