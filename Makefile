@@ -29,7 +29,7 @@ lint: setup
 	$(BIN)/lint-imports
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 format: setup
 	$(BIN)/ruff check --fix .

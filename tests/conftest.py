@@ -7,9 +7,12 @@ prefix, so runs never see each other's data.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -32,7 +35,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def servers() -> Iterator[tuple[str, str]]:
     """(postgres server URL, redis URL): the machine's, or embedded ones for this run."""
     database = os.environ.get("DATABASE_URL")
     redis = os.environ.get("REDIS_URL")
@@ -40,7 +43,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
         if not database or not redis:
             from infrastructure.embedded import EmbeddedPostgres, EmbeddedRedis
 
-            data = tmp_path_factory.mktemp("embedded")
+            # Outside pytest's temporary root: every xdist worker re-tightens that root's mode,
+            # and the embedded PostgreSQL runs as another user who must traverse the path.
+            data = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="almanac-test-")))
+            data.chmod(0o755)
             if not database:
                 database = stack.enter_context(EmbeddedPostgres(data / "postgres")).url
             if not redis:
@@ -62,13 +68,14 @@ def drop_database(server_url: str, name: str) -> None:
 
 def migrated_database(server_url: str) -> tuple[str, str]:
     """A new, migrated database; returns (url, name)."""
-    import asyncio
-
     from infrastructure.postgres.migrations import migrate
 
     name = f"almanac_test_{uuid.uuid4().hex[:12]}"
     url = create_database(server_url, name)
-    asyncio.run(migrate(url))
+    # On a thread of its own: the first test asking for a database may be async, with the
+    # session's event loop already running in this thread.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, migrate(url)).result()
     return url, name
 
 

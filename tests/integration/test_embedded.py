@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -13,6 +15,16 @@ import pytest
 import redis
 
 from infrastructure.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServerError
+
+
+@pytest.fixture
+def tmp_path() -> Iterator[Path]:
+    """A directory outside pytest's temporary root, whose mode other xdist workers reset;
+    the embedded PostgreSQL runs as another user who must be able to traverse it."""
+    with tempfile.TemporaryDirectory(prefix="almanac-embedded-") as folder:
+        path = Path(folder)
+        path.chmod(0o755)
+        yield path
 
 
 def servers_on(directory: Path, name: str) -> list[psutil.Process]:
