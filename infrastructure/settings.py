@@ -96,6 +96,7 @@ class Settings:
 
 
 def _redis_url(source: _Source) -> str | None:
+    number = source.integer("REDIS_PORT", 6379, 1, 65535)  # checked even when unused
     url = source.url("REDIS_URL", ("redis", "rediss", "unix"))
     if url is not None:
         return url
@@ -104,7 +105,6 @@ def _redis_url(source: _Source) -> str | None:
     password = source.optional("REDIS_PASSWORD")
     if host is None and port is None and password is None:
         return None
-    number = source.integer("REDIS_PORT", 6379, 1, 65535)
     auth = f":{quote(password, safe='')}@" if password else ""
     return f"redis://{auth}{host or 'localhost'}:{number}/0"
 
