@@ -39,6 +39,9 @@ def dashboard_app(settings: Settings, **overrides: Any) -> Litestar:
         async with open_api_services(settings) as opened:
             yield replace(opened, **overrides)
 
+    app = create_app(services)
+    if "/" in {route.path for route in app.routes}:  # create_app mounts the dashboard itself
+        return app
     return create_app(services, plugins=[dashboard_plugin()])
 
 
