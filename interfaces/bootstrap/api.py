@@ -21,6 +21,7 @@ from interfaces.bootstrap.modules import register_all
 from interfaces.bootstrap.runtime import open_runtime
 from interfaces.http.app import create_app
 from interfaces.http.services import ApiServices
+from web.plugin import dashboard_plugin
 
 log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT = 3  # seconds; open SSE streams would otherwise hold uvicorn for ever
@@ -80,7 +81,7 @@ async def open_api_services(settings: Settings) -> AsyncIterator[ApiServices]:
 
 
 async def serve_api(settings: Settings) -> None:
-    app = create_app(lambda: open_api_services(settings))
+    app = create_app(lambda: open_api_services(settings), plugins=[dashboard_plugin()])
     config = uvicorn.Config(
         app,
         host=settings.host,

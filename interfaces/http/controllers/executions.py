@@ -34,7 +34,9 @@ from interfaces.http.services import ApiServices
 Services = NamedDependency[ApiServices]
 Status = Annotated[ExecutionStatus | None, QueryParameter(name="status")]
 JobId = Annotated[UUID | None, QueryParameter(name="jobId")]
-After = Annotated[int, QueryParameter(name="after", ge=0, description="seq of the last line seen")]
+After = Annotated[
+    int, QueryParameter(name="after", ge=0, le=2**63 - 1, description="seq of the last line seen")
+]
 LogLimit = Annotated[int, QueryParameter(name="limit", ge=1, le=1000)]
 
 

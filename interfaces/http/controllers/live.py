@@ -29,7 +29,9 @@ RETRY_MS = 3000
 Services = NamedDependency[ApiServices]
 Pattern = Annotated[str, QueryParameter(name="pattern", max_length=200, description="e.g. job.**")]
 LastEventId = Annotated[str | None, HeaderParameter(name="Last-Event-ID")]
-After = Annotated[int, QueryParameter(name="after", ge=0, description="seq of the last line seen")]
+After = Annotated[
+    int, QueryParameter(name="after", ge=0, le=2**63 - 1, description="seq of the last line seen")
+]
 _encode = msgspec.json.Encoder().encode
 SSE = "text/event-stream: one `data:` per item; `id:` resumes with Last-Event-ID"
 
