@@ -8,6 +8,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.job_definition import CatchUp, JobDefinition, MisfirePolicy, OverlapPolicy
+from domain.retry import RetryPolicy
+
 
 @dataclass(frozen=True, slots=True)
 class Page[T]:
@@ -242,3 +245,26 @@ class Overview:
     workers: int
     worker_slots: int
     busy_slots: int
+
+
+def job_definition(view: JobView) -> JobDefinition:
+    """The definition a job view shows, as the domain's value."""
+    return JobDefinition(
+        name=view.name,
+        module_id=view.module_id,
+        handler=view.handler,
+        description=view.description,
+        schedule=view.schedule,
+        timezone=view.timezone,
+        timeout_ms=view.timeout,
+        retry=RetryPolicy(
+            view.retries, view.backoff.base_ms, view.backoff.max_ms, view.backoff.jitter
+        ),
+        config=dict(view.config),
+        overlap=OverlapPolicy(view.overlap),
+        misfire=MisfirePolicy(
+            view.misfire.grace_ms, CatchUp(view.misfire.catch_up), view.misfire.limit
+        ),
+        triggers=tuple(view.triggers),
+        webhooks=tuple(view.webhooks),
+    )

@@ -46,6 +46,7 @@ class Settings:
     lease_timeout_ms: int = 30_000
     shutdown_grace_ms: int = 10_000
     stream_maxlen: int = 1_000_000
+    db_pool_size: int | None = None  # caps each process's connection pools (None: role default)
     log_level: str = "INFO"
     chromium_path: str | None = None
     max_browsers: int = 2
@@ -87,6 +88,7 @@ class Settings:
             lease_timeout_ms=source.integer("ALMANAC_LEASE_TIMEOUT", 30_000, 1000, 3_600_000),
             shutdown_grace_ms=source.integer("ALMANAC_SHUTDOWN_GRACE", 10_000, 0, 3_600_000),
             stream_maxlen=source.integer("ALMANAC_STREAM_MAXLEN", 1_000_000, 1000, 10**9),
+            db_pool_size=source.optional_integer("ALMANAC_DB_POOL_SIZE", 1, 100),
             log_level=source.choice("ALMANAC_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING")),
             chromium_path=source.optional("ALMANAC_CHROMIUM"),
             max_browsers=source.integer("ALMANAC_MAX_BROWSERS", 2, 1, 64),
@@ -142,6 +144,11 @@ class _Source:
         if not low <= value <= high:
             raise SettingsError(name, raw, f"a whole number from {low} to {high}")
         return value
+
+    def optional_integer(self, name: str, low: int, high: int) -> int | None:
+        if self.optional(name) is None:
+            return None
+        return self.integer(name, low, low, high)
 
     def boolean(self, name: str, *, default: bool) -> bool:
         raw = self.optional(name)

@@ -14,12 +14,11 @@ from typing import Any
 from uuid import UUID
 
 from application.scheduling.plan import RunsInFlight
-from application.views import ExecutionView, JobView, ModuleView
+from application.views import ExecutionView, JobView, ModuleView, job_definition
 from domain.execution import Execution
 from domain.job import Job
-from domain.job_definition import CatchUp, JobDefinition, MisfirePolicy, OverlapPolicy
+from domain.job_definition import JobDefinition
 from domain.module import Module, module_id
-from domain.retry import RetryPolicy
 
 TERMINAL = (Execution.Completed, Execution.Failed, Execution.TimedOut, Execution.Cancelled)
 
@@ -58,7 +57,7 @@ class JobDirectory:
 
     def load_job(self, view: JobView) -> None:
         self.jobs[view.id] = ScheduledJob(
-            view.id, definition_of(view), view.version, view.enabled, view.created_at
+            view.id, job_definition(view), view.version, view.enabled, view.created_at
         )
 
     def load_module(self, view: ModuleView) -> None:
@@ -149,26 +148,3 @@ class JobDirectory:
             queued and self._runs.get(queued, (None, None))[1] == execution_id
         ):
             job.runs.queued = None  # the queued run starts now: no longer waiting
-
-
-def definition_of(view: JobView) -> JobDefinition:
-    """Rebuild a job's definition from its read-model view."""
-    return JobDefinition(
-        name=view.name,
-        module_id=view.module_id,
-        handler=view.handler,
-        description=view.description,
-        schedule=view.schedule,
-        timezone=view.timezone,
-        timeout_ms=view.timeout,
-        retry=RetryPolicy(
-            view.retries, view.backoff.base_ms, view.backoff.max_ms, view.backoff.jitter
-        ),
-        config=dict(view.config),
-        overlap=OverlapPolicy(view.overlap),
-        misfire=MisfirePolicy(
-            view.misfire.grace_ms, CatchUp(view.misfire.catch_up), view.misfire.limit
-        ),
-        triggers=tuple(view.triggers),
-        webhooks=tuple(view.webhooks),
-    )

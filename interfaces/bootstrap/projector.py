@@ -31,7 +31,7 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 async def serve_projector(settings: Settings) -> None:
     """Run the projections and the relay until SIGTERM/SIGINT, then close cleanly."""
-    async with open_runtime(settings) as runtime:
+    async with open_runtime(settings, pool_size=4) as runtime:
         work = [run_projections(runtime.pool, runtime.database_url)]
         relay = _relay(runtime)
         if relay is not None:

@@ -44,11 +44,14 @@ class Runtime:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, pool_size: int = 10, store_threads: int = 8
+    settings: Settings, *, pool_size: int = 6, store_threads: int = 4
 ) -> AsyncIterator[Runtime]:
     """Connect to Postgres and Redis and build the write side; close all on exit."""
     if settings.database_url is None or settings.redis_url is None:
         raise RuntimeError("servers must be started before a runtime opens")
+    if settings.db_pool_size is not None:  # the operator's cap wins over the role's default
+        pool_size = min(pool_size, settings.db_pool_size)
+        store_threads = min(store_threads, settings.db_pool_size)
     async with AsyncExitStack() as stack:
         pool = await open_pool(settings.database_url, max_size=pool_size)
         stack.push_async_callback(pool.close)

@@ -45,7 +45,7 @@ RETENTION_INTERVAL = 24 * 60 * 60.0
 
 async def serve_scheduler(settings: Settings) -> None:
     stop = stop_event()
-    async with open_runtime(settings) as runtime:
+    async with open_runtime(settings, pool_size=4) as runtime:
         keys = RedisKeys(settings.redis_prefix)
         async with open_read_models(
             runtime.pool, runtime.database_url, runtime.redis, settings.redis_prefix

@@ -34,7 +34,7 @@ SLOT_COMMAND = (sys.executable, "-m", "interfaces.bootstrap.slot")
 
 async def serve_worker(settings: Settings) -> None:
     stop = stop_event()
-    async with open_runtime(settings, pool_size=5) as runtime:
+    async with open_runtime(settings, pool_size=3) as runtime:
         worker = await _Worker.start(runtime)
         try:
             await stop.wait()

@@ -15,10 +15,10 @@ from msgspec import UNSET
 from application.commands import CreateJob, UpdateJob
 from application.dependencies import Dependencies
 from application.jobs import apply_changes
-from application.views import JobView
+from application.views import JobView, job_definition
 from domain.cron import zone
 from domain.errors import InvalidValue, InvalidValues
-from domain.job_definition import CatchUp, JobDefinition, MisfirePolicy, OverlapPolicy
+from domain.job_definition import CatchUp, JobDefinition, OverlapPolicy
 from domain.retry import RetryPolicy
 from interfaces.http.body import decode_fields
 from interfaces.http.problems import FieldError, invalid
@@ -58,7 +58,7 @@ def update_command(
     errors += _unreadable_zone(values)
     changes = changes_from(values)
     if errors and current is not None:
-        definition = apply_changes(definition_of(current), changes)
+        definition = apply_changes(job_definition(current), changes)
         raise invalid(errors + _domain_problems(definition, deps, set(data), errors))
     if errors:
         raise invalid(errors)
@@ -86,29 +86,6 @@ def changes_from(values: dict[str, Any]) -> dict[str, Any]:
     if misfire:
         changes["misfire"] = misfire
     return changes
-
-
-def definition_of(view: JobView) -> JobDefinition:
-    """The definition a job view shows (to check an update against it)."""
-    return JobDefinition(
-        name=view.name,
-        module_id=view.module_id,
-        handler=view.handler,
-        description=view.description,
-        schedule=view.schedule,
-        timezone=view.timezone,
-        timeout_ms=view.timeout,
-        retry=RetryPolicy(
-            view.retries, view.backoff.base_ms, view.backoff.max_ms, view.backoff.jitter
-        ),
-        config=dict(view.config),
-        overlap=OverlapPolicy(view.overlap),
-        misfire=MisfirePolicy(
-            view.misfire.grace_ms, CatchUp(view.misfire.catch_up), view.misfire.limit
-        ),
-        triggers=tuple(view.triggers),
-        webhooks=tuple(view.webhooks),
-    )
 
 
 def _unreadable_zone(values: dict[str, Any]) -> list[FieldError]:

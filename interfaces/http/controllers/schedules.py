@@ -12,6 +12,7 @@ from litestar.params import QueryParameter
 
 from domain.cron import CronSchedule
 from domain.errors import InvalidValue
+from interfaces.http.openapi import errors
 from interfaces.http.problems import FieldError, invalid
 
 MAX_COUNT = 50
@@ -34,7 +35,7 @@ Zone = Annotated[str, QueryParameter(name="timezone", max_length=64, description
 Count = Annotated[int, QueryParameter(name="count", ge=1, le=MAX_COUNT)]
 
 
-@get("/schedules/preview", tags=["schedules"])
+@get("/schedules/preview", tags=["schedules"], responses=errors(400, 422))
 async def preview_schedule(
     cron: Cron, timezone: Zone = "UTC", count: Count = 5
 ) -> SchedulePreviewResponse:

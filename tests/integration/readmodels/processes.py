@@ -25,6 +25,7 @@ def start_projector(
         "REDIS_URL": redis_url,
         "ALMANAC_REDIS_PREFIX": redis_prefix,
         "ALMANAC_LOG_LEVEL": "WARNING",
+        "ALMANAC_DB_POOL_SIZE": "2",
     }
     command = [sys.executable, "-m", "interfaces.cli", "projector"]
     return subprocess.Popen(command, env=env, cwd=REPO)

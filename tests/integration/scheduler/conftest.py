@@ -24,6 +24,7 @@ from infrastructure.settings import Settings
 from interfaces.bootstrap.runtime import Runtime, open_runtime
 from tests.conftest import REPO, drop_database, migrated_database
 from tests.support.system import System
+from tests.support.waiting import eventually
 
 MODULES = (REPO / "tests" / "fixtures" / "modules",)
 
@@ -102,3 +103,15 @@ async def _stored(runtime: Runtime, topic: str) -> list[Any]:
         decode_event(r["topic"], bytes(r["state"]), r["originator_id"], r["originator_version"])
         for r in rows
     ]
+
+
+async def scheduler_running(runtime: Runtime, replicas: int = 1) -> None:
+    """Until `replicas` schedulers have joined (their job directory is loaded by then)."""
+
+    async def joined() -> bool:
+        live = await runtime.pool.fetchval(
+            "SELECT count(*) FROM scheduler_members WHERE last_seen > now() - interval '3 s'"
+        )
+        return bool(live >= replicas)
+
+    await eventually(joined, timeout=60)

@@ -12,6 +12,7 @@ from tests.integration.scheduler.conftest import (
     fires_by_job,
     scheduled_job,
     scheduled_requests,
+    scheduler_running,
     skip_records,
 )
 from tests.support.system import System
@@ -38,6 +39,7 @@ async def test_each_catch_up_policy_after_a_thirty_second_stop(
     scheduler.stop()
     await asyncio.sleep(DOWNTIME)
     system.start("scheduler")
+    await scheduler_running(runtime)
     await _until_each_fired(runtime, list(jobs.values()), since=datetime.now(UTC) + PERIOD)
 
     requests = await scheduled_requests(runtime)

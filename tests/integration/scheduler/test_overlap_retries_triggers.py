@@ -15,7 +15,12 @@ from domain.job_definition import OverlapPolicy
 from domain.retry import RetryPolicy
 from domain.skipped_occurrences import SkipReason
 from interfaces.bootstrap.runtime import Runtime
-from tests.integration.scheduler.conftest import _stored, scheduled_job, skip_records
+from tests.integration.scheduler.conftest import (
+    _stored,
+    scheduled_job,
+    scheduler_running,
+    skip_records,
+)
 from tests.support.system import System
 from tests.support.waiting import eventually
 
@@ -114,8 +119,8 @@ async def test_an_event_runs_each_triggered_job_once_even_when_relayed_again(
 ) -> None:
     system.start("projector")
     scheduler = system.start("scheduler")
+    await scheduler_running(runtime)
     job_id = await scheduled_job(runtime, "0 0 1 1 *", triggers=("orders.*",))
-    await asyncio.sleep(1)  # let the scheduler see the new job before events arrive
     events = [
         (await emit_event(EmitEvent(name, {"n": n}, "shop"), runtime.deps)).value.id
         for n, name in enumerate(
