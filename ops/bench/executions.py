@@ -12,10 +12,9 @@ from typing import Any
 
 import asyncpg
 import httpx
+from harness import REPO, Roles, free_port, percentiles, role_env, wait_for
 from redis.asyncio import Redis
 from taskiq_redis import RedisStreamBroker
-
-from harness import REPO, Roles, free_port, percentiles, role_env, wait_for
 
 CLIENTS = 32
 
@@ -25,8 +24,11 @@ def almanac_throughput(
 ) -> dict[str, Any]:
     """Start the whole system, request `total` runs over HTTP, time until all are COMPLETED."""
     port = free_port()
-    roles = Roles(role_env(database_url, redis_url, ALMANAC_PORT=str(port),
-                           JOB_WORKER_CONCURRENCY=str(concurrency)))
+    roles = Roles(
+        role_env(
+            database_url, redis_url, ALMANAC_PORT=str(port), JOB_WORKER_CONCURRENCY=str(concurrency)
+        )
+    )
     try:
         for role in ("projector", "scheduler", "api"):
             roles.start(role)
@@ -52,12 +54,12 @@ async def _measure(base: str, database_url: str, total: int) -> dict[str, Any]:
         await _request(http, job_id, 200)  # warm up every process and pool
         pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
         try:
-            await _until_completed(pool, 200, timeout=120)
+            await _until_completed(pool, 200, within=120)
             latency = await _start_latency(http, pool, job_id, samples=200)
             started = time.perf_counter()
             await _request(http, job_id, total)
             requested = time.perf_counter() - started
-            await _until_completed(pool, 400 + total, timeout=600)
+            await _until_completed(pool, 400 + total, within=600)
             elapsed = time.perf_counter() - started
         finally:
             await pool.close()
@@ -86,8 +88,8 @@ async def _request(http: httpx.AsyncClient, job_id: str, total: int) -> None:
     await asyncio.gather(*(client() for _ in range(CLIENTS)))
 
 
-async def _until_completed(pool: asyncpg.Pool, count: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+async def _until_completed(pool: asyncpg.Pool, count: int, within: float) -> None:
+    deadline = time.monotonic() + within
     while True:
         done = await pool.fetchval(
             "SELECT count(*) FROM almanac_events WHERE topic = 'execution.completed'"
@@ -124,9 +126,9 @@ async def _requested_to_started(pool: asyncpg.Pool, execution_id: str) -> float:
 
 
 def _timestamp(state: bytes) -> float:
-    import msgspec
-
     from datetime import datetime
+
+    import msgspec
 
     raw = msgspec.json.decode(state)["timestamp"]
     return datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
@@ -137,10 +139,21 @@ def taskiq_throughput(redis_url: str, total: int, workers: int) -> dict[str, Any
     queue = f"bench:baseline:{uuid.uuid4().hex[:8]}"
     env = dict(os.environ, BENCH_REDIS_URL=redis_url, BENCH_QUEUE=queue)
     asyncio.run(_enqueue(redis_url, queue, total))
-    worker = subprocess.Popen(  # noqa: S603 - taskiq's own CLI
-        [sys.executable, "-m", "taskiq", "worker", "ops.bench.baseline_tasks:broker",
-         "--workers", str(workers), "--no-configure-logging"],
-        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "taskiq",
+            "worker",
+            "ops.bench.baseline_tasks:broker",
+            "--workers",
+            str(workers),
+            "--no-configure-logging",
+        ],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         return asyncio.run(_drained(redis_url, queue, total))
@@ -180,4 +193,8 @@ async def _drained(redis_url: str, queue: str, total: int) -> dict[str, Any]:
     finally:
         await redis.aclose()
     seconds = last - first
-    return {"tasks": total, "seconds": round(seconds, 2), "per_second": round((total - 1) / seconds, 1)}
+    return {
+        "tasks": total,
+        "seconds": round(seconds, 2),
+        "per_second": round((total - 1) / seconds, 1),
+    }

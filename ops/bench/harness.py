@@ -69,7 +69,7 @@ class Roles:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self, role: str, **extra: str) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(  # noqa: S603 - our own CLI
+        process = subprocess.Popen(
             [sys.executable, "-m", "interfaces.cli", role],
             env=self.env | extra,
             cwd=REPO,
@@ -93,13 +93,17 @@ class Roles:
 
 def role_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALMANAC_", "JOB_"))}
-    return env | {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "ALMANAC_REDIS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
-        "MODULES_PATH": str(MODULES),
-        "ALMANAC_LOG_LEVEL": "WARNING",
-    } | extra
+    return (
+        env
+        | {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "ALMANAC_REDIS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
+            "MODULES_PATH": str(MODULES),
+            "ALMANAC_LOG_LEVEL": "WARNING",
+        }
+        | extra
+    )
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

@@ -15,7 +15,11 @@ from harness import fresh_database, servers
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("phases", nargs="*", default=["executions", "schedule", "api", "readmodels", "bus"])
+    parser.add_argument(
+        "phases",
+        nargs="*",
+        default=["executions", "schedule", "api", "readmodels", "bus", "flood"],
+    )
     parser.add_argument("--executions", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2, help="worker processes, both sides")
     parser.add_argument("--concurrency", type=int, default=16, help="handler slots per worker")
@@ -65,12 +69,19 @@ def bus(database_url: str, redis_url: str, args: argparse.Namespace) -> dict[str
     return benchmark_bus(database_url, redis_url)
 
 
+def flood(database_url: str, redis_url: str, args: argparse.Namespace) -> dict[str, object]:
+    from flood import benchmark_flood
+
+    return benchmark_flood(database_url, redis_url)
+
+
 PHASES = {
     "executions": executions,
     "schedule": schedule,
     "api": api,
     "readmodels": readmodels,
     "bus": bus,
+    "flood": flood,
 }
 
 if __name__ == "__main__":

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from harness import Roles, percentiles, role_env
 
 from application.commands import CreateJob
 from application.jobs import create_job
 from domain.job_definition import JobDefinition
 from domain.retry import RetryPolicy
-from harness import Roles, percentiles, role_env
 from infrastructure.eventstore.mapper import decode_event
 from infrastructure.settings import Settings
 from interfaces.bootstrap.runtime import open_runtime
@@ -38,29 +38,41 @@ def fire_lag(database_url: str, redis_url: str, jobs: int) -> dict[str, Any]:
         lags = asyncio.run(_observe(database_url))
     finally:
         roles.stop()
-    return {"jobs": jobs, "occurrences": len(lags), "lag_ms": {
-        key: round(value, 1) for key, value in percentiles(lags).items()
-    }}
+    return {
+        "jobs": jobs,
+        "occurrences": len(lags),
+        "lag_ms": {key: round(value, 1) for key, value in percentiles(lags).items()},
+    }
 
 
 async def _create_jobs(env: dict[str, str], count: int) -> None:
     settings = Settings.from_env(env)
     async with open_runtime(settings, pool_size=4, store_threads=4) as runtime:
         definition = JobDefinition(
-            name="tick", module_id="bench", handler="jobs/noop.py",
-            schedule="* * * * * *", retry=RetryPolicy(retries=0), timeout_ms=60_000,
+            name="tick",
+            module_id="bench",
+            handler="jobs/noop.py",
+            schedule="* * * * * *",
+            retry=RetryPolicy(retries=0),
+            timeout_ms=60_000,
         )
-        await asyncio.gather(*(
-            create_job(CreateJob(definition.with_changes(name=f"tick-{n}"), "bench"), runtime.deps)
-            for n in range(count)
-        ))
+        await asyncio.gather(
+            *(
+                create_job(
+                    CreateJob(definition.with_changes(name=f"tick-{n}"), "bench"), runtime.deps
+                )
+                for n in range(count)
+            )
+        )
 
 
 async def _observe(database_url: str) -> list[float]:
     connection = await asyncpg.connect(database_url)
     wake = asyncio.Event()
     await connection.add_listener("almanac_events", lambda *_: wake.set())
-    position = await connection.fetchval("SELECT coalesce(max(notification_id), 0) FROM almanac_events")
+    position = await connection.fetchval(
+        "SELECT coalesce(max(notification_id), 0) FROM almanac_events"
+    )
     lags: list[float] = []
     started = time.monotonic()
     try:
@@ -89,7 +101,9 @@ def _lags(rows: list[Any], seen: datetime) -> list[float]:
     for row in rows:
         if row["topic"] != "execution.requested":
             continue
-        event = decode_event(row["topic"], bytes(row["state"]), row["originator_id"], row["originator_version"])
+        event = decode_event(
+            row["topic"], bytes(row["state"]), row["originator_id"], row["originator_version"]
+        )
         if event.trigger.scheduled_for is not None:
             lags.append((seen - event.trigger.scheduled_for).total_seconds() * 1000)
     return lags

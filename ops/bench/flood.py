@@ -1,0 +1,80 @@
+"""Does a flood from one source delay another source's events? (issue 7, protection)
+
+A quiet source emits 20 events/s through the API and times each emit, first alone, then while
+a noisy source floods the same API with 32 concurrent clients (far above its rate limit, so
+most of the flood is answered 429). The figure that matters is how much later the quiet
+source's events are accepted during the flood.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+from harness import Roles, free_port, percentiles, role_env, wait_for
+
+QUIET_RATE = 20
+SECONDS = 10
+FLOODERS = 32
+
+
+def benchmark_flood(database_url: str, redis_url: str) -> dict[str, Any]:
+    port = free_port()
+    roles = Roles(role_env(database_url, redis_url, ALMANAC_PORT=str(port)))
+    try:
+        roles.start("projector")
+        roles.start("api")
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _healthy(base), 60, "the API")
+        return asyncio.run(_measure(base))
+    finally:
+        roles.stop()
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(base + "/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def _measure(base: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        alone = await _quiet(http)
+        stop = asyncio.Event()
+        answers: dict[int, int] = {}
+        flooders = [asyncio.create_task(_flood(http, stop, answers)) for _ in range(FLOODERS)]
+        during = await _quiet(http)
+        stop.set()
+        await asyncio.gather(*flooders)
+    alone_p, during_p = percentiles(alone), percentiles(during)
+    return {
+        "quiet_alone_ms": {k: round(v, 1) for k, v in alone_p.items()},
+        "quiet_during_flood_ms": {k: round(v, 1) for k, v in during_p.items()},
+        "added_delay_p50_ms": round(during_p["p50"] - alone_p["p50"], 1),
+        "added_delay_p99_ms": round(during_p["p99"] - alone_p["p99"], 1),
+        "flood_answers": {str(status): count for status, count in sorted(answers.items())},
+    }
+
+
+async def _quiet(http: httpx.AsyncClient) -> list[float]:
+    latencies = []
+    for n in range(QUIET_RATE * SECONDS):
+        started = time.perf_counter()
+        response = await http.post(
+            "/api/v1/events", json={"name": "quiet.tick", "source": "quiet", "payload": {"n": n}}
+        )
+        response.raise_for_status()
+        latencies.append((time.perf_counter() - started) * 1000)
+        await asyncio.sleep(max(0.0, 1 / QUIET_RATE - (time.perf_counter() - started)))
+    return latencies
+
+
+async def _flood(http: httpx.AsyncClient, stop: asyncio.Event, answers: dict[int, int]) -> None:
+    while not stop.is_set():
+        response = await http.post(
+            "/api/v1/events", json={"name": "noisy.spam", "source": "noisy", "payload": {}}
+        )
+        answers[response.status_code] = answers.get(response.status_code, 0) + 1
