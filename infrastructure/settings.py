@@ -88,7 +88,7 @@ class Settings:
             lease_timeout_ms=source.integer("ALMANAC_LEASE_TIMEOUT", 30_000, 1000, 3_600_000),
             shutdown_grace_ms=source.integer("ALMANAC_SHUTDOWN_GRACE", 10_000, 0, 3_600_000),
             stream_maxlen=source.integer("ALMANAC_STREAM_MAXLEN", 1_000_000, 1000, 10**9),
-            db_pool_size=source.optional_integer("ALMANAC_DB_POOL_SIZE", 1, 100),
+            db_pool_size=source.optional_integer("ALMANAC_DB_POOL_SIZE", 4, 100),
             log_level=source.choice("ALMANAC_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING")),
             chromium_path=source.optional("ALMANAC_CHROMIUM"),
             max_browsers=source.integer("ALMANAC_MAX_BROWSERS", 2, 1, 64),

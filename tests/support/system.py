@@ -29,7 +29,7 @@ def role_env(settings: Settings, **extra: str) -> dict[str, str]:
         "ALMANAC_SHUTDOWN_GRACE": str(settings.shutdown_grace_ms),
         "JOB_WORKER_CONCURRENCY": str(settings.worker_concurrency),
         "ALMANAC_LOG_LEVEL": "WARNING",
-        "ALMANAC_DB_POOL_SIZE": "2",
+        "ALMANAC_DB_POOL_SIZE": "4",
     }
     return env | extra
 

@@ -69,7 +69,7 @@ def projector(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
         "ALMANAC_REDIS_PREFIX": settings.redis_prefix,
         "MODULES_PATH": ":".join(str(p) for p in settings.modules_path),
         "ALMANAC_LOG_LEVEL": "WARNING",
-        "ALMANAC_DB_POOL_SIZE": "2",
+        "ALMANAC_DB_POOL_SIZE": "4",
     }
     command = [sys.executable, "-m", "interfaces.cli", "projector"]
     process = subprocess.Popen(command, env=env, cwd=REPO)

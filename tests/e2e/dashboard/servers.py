@@ -83,7 +83,7 @@ def role_environment(settings: Settings) -> dict[str, str]:
         "ALMANAC_SHUTDOWN_GRACE": "1000",
         "JOB_WORKER_CONCURRENCY": str(settings.worker_concurrency),
         "ALMANAC_LOG_LEVEL": "WARNING",
-        "ALMANAC_DB_POOL_SIZE": "2",
+        "ALMANAC_DB_POOL_SIZE": "4",
     }
 
 

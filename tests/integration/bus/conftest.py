@@ -102,7 +102,7 @@ def process_env(settings: Settings) -> dict[str, str]:
         ALMANAC_REDIS_PREFIX=settings.redis_prefix,
         PYTHONPATH=str(REPO),
         ALMANAC_LOG_LEVEL="INFO",
-        ALMANAC_DB_POOL_SIZE="2",
+        ALMANAC_DB_POOL_SIZE="4",
     )
     return env
 

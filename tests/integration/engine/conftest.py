@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 
 from application.commands import CreateJob, ExecuteJob
@@ -19,7 +20,7 @@ from domain.retry import RetryPolicy
 from infrastructure.settings import Settings
 from interfaces.bootstrap.runtime import Runtime, open_runtime
 from tests.conftest import REPO, drop_database, migrated_database
-from tests.support.system import System
+from tests.support.system import System, wait_until
 from tests.support.waiting import eventually
 
 MODULES = (REPO / "tests" / "fixtures" / "modules",)
@@ -54,11 +55,20 @@ def engine(engine_settings: Settings) -> Iterator[System]:
 
 
 @pytest.fixture(scope="module")
-def worker(engine: System) -> Iterator[System]:
-    """One long-lived worker shared by the tests that do not kill workers."""
+def worker(engine: System, engine_settings: Settings) -> Iterator[System]:
+    """One long-lived worker shared by the tests that do not kill workers, once it is ready."""
     role = engine.start("worker")
+    wait_until(lambda: _workers_alive(str(engine_settings.database_url)), timeout=120)
     yield engine
     role.stop()
+
+
+def _workers_alive(database_url: str) -> int:
+    with psycopg.connect(database_url) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM almanac_workers WHERE last_seen > now() - interval '10 s'"
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 @pytest.fixture(scope="module")

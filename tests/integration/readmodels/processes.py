@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 import asyncpg
 import psutil
@@ -25,7 +26,7 @@ def start_projector(
         "REDIS_URL": redis_url,
         "ALMANAC_REDIS_PREFIX": redis_prefix,
         "ALMANAC_LOG_LEVEL": "WARNING",
-        "ALMANAC_DB_POOL_SIZE": "2",
+        "ALMANAC_DB_POOL_SIZE": "4",
     }
     command = [sys.executable, "-m", "interfaces.cli", "projector"]
     return subprocess.Popen(command, env=env, cwd=REPO)
@@ -42,13 +43,14 @@ def stop(process: subprocess.Popen[bytes]) -> int:
     return process.wait()
 
 
-def postgres_connections(process: subprocess.Popen[bytes]) -> int:
-    """Established connections from the process to Postgres."""
+def postgres_connections(process: subprocess.Popen[bytes], database_url: str) -> int:
+    """Established connections from the process to the Postgres of `database_url`."""
+    port = urlsplit(database_url).port or 5432  # embedded servers listen on a random port
     try:
         found = psutil.Process(process.pid).net_connections(kind="tcp")
     except psutil.NoSuchProcess:
         return 0
-    return sum(1 for c in found if c.raddr and c.raddr.port == 5432 and c.status == "ESTABLISHED")
+    return sum(1 for c in found if c.raddr and c.raddr.port == port and c.status == "ESTABLISHED")
 
 
 async def eventually(condition: Callable[[], Awaitable[bool]], within: float, what: str) -> float:

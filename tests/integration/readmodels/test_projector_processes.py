@@ -102,7 +102,7 @@ async def test_a_standby_takes_over_from_a_killed_projector_and_applies_nothing_
     try:
         await eventually(lambda: _positive(fresh_pool), 30, "the first projector is active")
         standby = start_projector(fresh_database_url, redis_url, redis_prefix)
-        await eventually(lambda: _connected(standby), 30, "the standby is up")
+        await eventually(lambda: _connected(standby, fresh_database_url), 30, "the standby is up")
         active.send_signal(signal.SIGKILL)
         active.wait(10)
         killed_at = await head(fresh_pool)
@@ -130,5 +130,5 @@ async def _positive(pool: asyncpg.Pool) -> bool:
     return await lowest_position(pool) > 0
 
 
-async def _connected(process: subprocess.Popen[bytes]) -> bool:
-    return postgres_connections(process) >= 2
+async def _connected(process: subprocess.Popen[bytes], database_url: str) -> bool:
+    return postgres_connections(process, database_url) >= 2
