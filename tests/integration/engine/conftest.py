@@ -50,6 +50,8 @@ def engine(engine_settings: Settings) -> Iterator[System]:
     system = System(engine_settings)
     system.start("projector")
     system.start("scheduler")
+    # Under load a scheduler may take a while: it waits for the read models before it starts.
+    wait_until(lambda: _rows(str(engine_settings.database_url), SCHEDULERS_ALIVE), timeout=120)
     yield system
     system.close()
 
@@ -58,16 +60,20 @@ def engine(engine_settings: Settings) -> Iterator[System]:
 def worker(engine: System, engine_settings: Settings) -> Iterator[System]:
     """One long-lived worker shared by the tests that do not kill workers, once it is ready."""
     role = engine.start("worker")
-    wait_until(lambda: _workers_alive(str(engine_settings.database_url)), timeout=120)
+    wait_until(lambda: _rows(str(engine_settings.database_url), WORKERS_ALIVE), timeout=120)
     yield engine
     role.stop()
 
 
-def _workers_alive(database_url: str) -> int:
+WORKERS_ALIVE = "SELECT count(*) FROM almanac_workers WHERE last_seen > now() - interval '10 s'"
+SCHEDULERS_ALIVE = (
+    "SELECT count(*) FROM scheduler_members WHERE last_seen > now() - interval '10 s'"
+)
+
+
+def _rows(database_url: str, query: str) -> int:
     with psycopg.connect(database_url) as connection:
-        row = connection.execute(
-            "SELECT count(*) FROM almanac_workers WHERE last_seen > now() - interval '10 s'"
-        ).fetchone()
+        row = connection.execute(query).fetchone()  # type: ignore[arg-type]
     return int(row[0]) if row else 0
 
 
