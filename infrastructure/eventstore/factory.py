@@ -35,7 +35,7 @@ def postgres_env(database_url: str, pool_size: int = 8) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": str(max(pool_size, 1)),
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_LOCK_TIMEOUT": "5",
-        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_PRE_PING": "n",  # a broken connection surfaces as an error we retry
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
         "CREATE_TABLE": "n",
         "MAPPER_TOPIC": MAPPER_TOPIC,

@@ -52,9 +52,12 @@ def schedule(database_url: str, redis_url: str, args: argparse.Namespace) -> dic
 
 
 def api(database_url: str, redis_url: str, args: argparse.Namespace) -> dict[str, object]:
-    from api import benchmark_list_jobs
+    from dataclasses import asdict
 
-    return benchmark_list_jobs(database_url, redis_url)
+    from api import bench_api
+
+    server_url = database_url.rsplit("/", 1)[0] + "/postgres"  # it makes its own scratch db
+    return asdict(bench_api(server_url, redis_url))
 
 
 def readmodels(database_url: str, redis_url: str, args: argparse.Namespace) -> dict[str, object]:
