@@ -170,7 +170,7 @@ async def test_a_subscriber_that_lost_its_lease_takes_no_more_entries(
 
         await runtime.redis.set(lease, "another-process")  # e.g. we were paused past our lease
         second = await bus.emit("ping", {}, "test")
-        await eventually(lambda: "lost its lease" in caplog.text)
+        await eventually(lambda: "lost its lease" in caplog.text, timeout=30)  # via the relay
         [group] = [
             g
             for g in await runtime.redis.xinfo_groups(keys.events)
