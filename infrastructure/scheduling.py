@@ -7,10 +7,12 @@ import logging
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 import asyncpg
 
+from application.dependencies import Dependencies
 from application.ports import EventStore, ReadModelSync
 from application.queries import ExecutionQueries, JobQueries, ModuleQueries
 from application.scheduling.directory import JobDirectory
@@ -161,13 +163,52 @@ async def caught_up_head(store: EventStore, sync: ReadModelSync) -> int:
     return head
 
 
-async def follow_triggers(router: TriggerRouter, pool: asyncpg.Pool, database_url: str) -> None:
-    """Route every store event, from the stored `triggers` position (at-least-once)."""
+async def follow_triggers(
+    deps: Dependencies,
+    read: ReadModelsForTriggers,
+    sync: ReadModelSync,
+    pool: asyncpg.Pool,
+    database_url: str,
+) -> None:
+    """Route every store event, from the stored `triggers` position (at-least-once).
+
+    The router keeps its own view of jobs, updated from this same tail: each event is
+    routed with the jobs as they were at that point of the log, so a job created just before
+    a matching event always sees it.
+    """
     positions = Positions(pool)
-    tailer = LogTailer(pool, database_url)
-    async for rows in tailer.batches(await positions.get(TRIGGERS_POSITION)):
+    position = await positions.get(TRIGGERS_POSITION)
+    await sync.wait_for(position, within=30)
+    directory = await load_directory(read.jobs, read.modules, read.executions)
+    router = TriggerRouter(deps, directory)
+    async for rows in LogTailer(pool, database_url).batches(position):
         listening = router.listening()
-        if listening:  # with no job listening, no envelope needs building
-            for row in rows:
-                await router.route(envelope(row.decode(), row.position), listening)
+        for row in rows:
+            event = row.decode()
+            if directory.observe(event) or row.topic in _JOB_STATE_TOPICS:
+                listening = router.listening()
+            if listening:  # with no job listening, no envelope needs building
+                await router.route(envelope(event, row.position), listening)
         await positions.advance(TRIGGERS_POSITION, rows[-1].position)
+
+
+class ReadModelsForTriggers(Protocol):
+    """The queries the trigger router loads its view of jobs from."""
+
+    @property
+    def jobs(self) -> JobQueries: ...
+
+    @property
+    def modules(self) -> ModuleQueries: ...
+
+    @property
+    def executions(self) -> ExecutionQueries: ...
+
+
+_JOB_STATE_TOPICS = frozenset(FEED_TOPICS) - {
+    "execution.requested",
+    "execution.completed",
+    "execution.failed",
+    "execution.timed-out",
+    "execution.cancelled",
+}

@@ -20,6 +20,7 @@ from infrastructure.readmodels.positions import CHANNEL, read_positions
 
 log = logging.getLogger(__name__)
 POLL_INTERVAL = 0.05  # while the LISTEN connection is down, waits poll the table this often
+LISTENING_POLL_INTERVAL = 0.25  # while listening, in case a position moved silently
 
 
 class PostgresReadModelSync:
@@ -77,12 +78,13 @@ class PostgresReadModelSync:
         """Wait for notifications; while not listening, poll the table instead."""
         loop = asyncio.get_running_loop()
         while self.reached < position and loop.time() < until:
-            step = until - loop.time()
-            if not self._listening:
-                step = min(step, POLL_INTERVAL)
+            # Idle projections write their position at most once a second and announce it
+            # only when it moves, so a waiter also re-reads the table now and then.
+            interval = LISTENING_POLL_INTERVAL if self._listening else POLL_INTERVAL
+            step = min(until - loop.time(), interval)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(future), step)
-            if not self._listening and self.reached < position:
+            if self.reached < position:
                 await self._refresh(budget)
 
     async def _keep_listening(self) -> None:

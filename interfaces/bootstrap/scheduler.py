@@ -18,7 +18,6 @@ from typing import Any
 from application.dispatcher import Dispatcher
 from application.reaper import reap_lost_attempts
 from application.scheduling.scheduler import CronScheduler
-from application.scheduling.triggers import TriggerRouter
 from infrastructure.dispatch import DispatcherService
 from infrastructure.postgres.leadership import run_as_leader
 from infrastructure.postgres.workers import PostgresWorkerLiveness
@@ -66,7 +65,7 @@ async def serve_scheduler(settings: Settings) -> None:
                     runtime.database_url,
                     "triggers",
                     lambda: follow_triggers(
-                        TriggerRouter(runtime.deps, directory), runtime.pool, runtime.database_url
+                        runtime.deps, read, read.sync, runtime.pool, runtime.database_url
                     ),
                 ),
                 *_services(runtime, read, keys, broker),
