@@ -1,9 +1,10 @@
 """One LISTEN connection per process and database, shared by every follower of the log.
 
-Every log tailer, the read-your-writes waiter and anything else that wants NOTIFY wake-ups
-subscribes here instead of holding a connection of its own: a process with a dozen
-followers costs Postgres one connection, not a dozen. If the connection drops, callbacks
-are called with None (so followers re-read what they might have missed) and it reconnects.
+Every log tailer, projection runner, the read-your-writes waiter and anything else that
+wants NOTIFY wake-ups subscribes here instead of holding a connection of its own: a process
+with a dozen followers costs Postgres one connection, not a dozen. Callbacks are called
+with None whenever the connection drops and again once it listens afresh (so followers
+re-read what they might have missed); it reconnects for as long as anyone subscribes.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import contextlib
 import logging
 from collections.abc import Callable
 from typing import ClassVar
-
-import asyncpg
 
 from infrastructure.postgres.pool import connect
 
@@ -29,9 +28,9 @@ class SharedListener:
     def __init__(self, database_url: str) -> None:
         self._url = database_url
         self._subscribers: dict[str, set[Callback]] = {}
-        self._connection: asyncpg.Connection | None = None
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
+        self.listening = False  # True while the connection is up: notifications arrive
 
     @classmethod
     def of(cls, database_url: str) -> SharedListener:
@@ -58,7 +57,7 @@ class SharedListener:
         while any(self._subscribers.values()):
             try:
                 await self._listen_once()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except Exception as error:  # never fatal: followers poll meanwhile
                 log.debug("LISTEN connection lost (%s); reconnecting", error)
             self._broadcast_all(None)
             await asyncio.sleep(RETRY_INTERVAL)
@@ -74,6 +73,9 @@ class SharedListener:
                 for channel in wanted - listening:
                     await connection.add_listener(channel, self._notified)
                 listening |= wanted
+                if not self.listening:
+                    self.listening = True
+                    self._broadcast_all(None)
                 self._changed.clear()
                 waits = {
                     asyncio.create_task(closed.wait()),
@@ -83,6 +85,7 @@ class SharedListener:
                 for task in waits:
                     task.cancel()
         finally:
+            self.listening = False
             with contextlib.suppress(Exception):
                 await connection.close()
 

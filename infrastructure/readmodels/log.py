@@ -8,19 +8,14 @@ which lets every projection's position reach every store position (read-your-wri
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
 
 from infrastructure.postgres.log_tailer import EVENTS_TABLE, StoredRow
-from infrastructure.postgres.pool import connect
 from infrastructure.readmodels.projection import Connection
 
-log = logging.getLogger(__name__)
 Executor = Connection | asyncpg.Pool
 
 _READ = f"""
@@ -52,51 +47,3 @@ async def read_log(executor: Executor, after: int, topics: Sequence[str], limit:
     full = len(rows) >= limit
     end = rows[-1].position if full else max(head, after)
     return LogSlice(rows, end, full)
-
-
-class LogSignal:
-    """One LISTEN connection per process wakes every subscribed runner when the store commits.
-
-    It only wakes runners early: they poll anyway, so a lost notification or a dropped
-    connection delays them by at most their poll interval.
-    """
-
-    def __init__(self, database_url: str, retry_interval: float = 1.0) -> None:
-        self._url = database_url
-        self._retry = retry_interval
-        self._wakes: list[asyncio.Event] = []
-
-    def subscribe(self) -> asyncio.Event:
-        wake = asyncio.Event()
-        self._wakes.append(wake)
-        return wake
-
-    async def run(self) -> None:
-        """Keep the LISTEN connection up until cancelled."""
-        while True:
-            try:
-                connection = await connect(self._url)
-            except Exception as error:  # keep trying: polling covers the gap
-                log.debug("LISTEN connection failed (%s); polling meanwhile", error)
-                await asyncio.sleep(self._retry)
-                continue
-            closed = asyncio.Event()
-            connection.add_termination_listener(setter(closed))
-            try:
-                await connection.add_listener(EVENTS_TABLE, self._notified)
-                self._notified()
-                await closed.wait()
-            except Exception:  # a broken LISTEN connection is replaced, never fatal
-                await asyncio.sleep(self._retry)
-            finally:
-                with contextlib.suppress(Exception):
-                    await connection.close()
-
-    def _notified(self, *_: object) -> None:
-        for wake in self._wakes:
-            wake.set()
-
-
-def setter(event: asyncio.Event) -> Callable[[object], None]:
-    """A termination listener that sets `event`."""
-    return lambda _: event.set()

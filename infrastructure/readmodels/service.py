@@ -1,4 +1,4 @@
-"""The projector's work: every projection under its own leadership, woken by one listener."""
+"""The projector's work: every projection under its own leadership, woken by the shared listener."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import asyncpg
 
 from infrastructure.postgres.leadership import run_as_leader
-from infrastructure.readmodels.log import LogSignal
+from infrastructure.postgres.listener import SharedListener
+from infrastructure.postgres.log_tailer import EVENTS_TABLE
 from infrastructure.readmodels.projection import Projection
 from infrastructure.readmodels.registry import PROJECTIONS
 from infrastructure.readmodels.runner import ProjectionRunner
@@ -23,12 +24,20 @@ async def run_projections(
 ) -> None:
     """Run until cancelled. Exactly one instance in the cluster runs each projection at a
     time; the others stand by and take over within seconds when it dies."""
-    signal = LogSignal(database_url)
-    async with asyncio.TaskGroup() as group:
-        group.create_task(signal.run(), name="almanac-log-signal")
-        for kind in kinds:
-            runner = ProjectionRunner(pool, kind(), signal.subscribe())
-            group.create_task(
-                run_as_leader(database_url, leadership_name(kind.name), runner.run),
-                name=f"almanac-projection-{kind.name}",
-            )
+    wakes = [asyncio.Event() for _ in kinds]
+
+    def wake_all(_payload: str | None) -> None:  # runners also poll: a wake only hurries them
+        for wake in wakes:
+            wake.set()
+
+    unsubscribe = SharedListener.of(database_url).subscribe(EVENTS_TABLE, wake_all)
+    try:
+        async with asyncio.TaskGroup() as group:
+            for kind, wake in zip(kinds, wakes, strict=True):
+                runner = ProjectionRunner(pool, kind(), wake)
+                group.create_task(
+                    run_as_leader(database_url, leadership_name(kind.name), runner.run),
+                    name=f"almanac-projection-{kind.name}",
+                )
+    finally:
+        unsubscribe()

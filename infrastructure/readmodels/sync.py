@@ -1,8 +1,8 @@
 """Read-your-writes: wait until every projection has passed a store position.
 
-One LISTEN connection on `almanac_projections` keeps the latest positions in memory; the
-positions table is read when (re)connecting and when a wait times out, so a missed
-notification costs a little latency, never a wrong answer.
+The process's shared LISTEN connection, on `almanac_projections`, keeps the latest positions
+in memory; the positions table is read on start, when that connection drops or comes back and
+when a wait times out, so a missed notification costs a little latency, never a wrong answer.
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import asyncpg
 
-from infrastructure.postgres.pool import connect
-from infrastructure.readmodels.log import setter
+from infrastructure.postgres.listener import SharedListener
 from infrastructure.readmodels.positions import CHANNEL, read_positions
 
 log = logging.getLogger(__name__)
@@ -31,17 +30,22 @@ class PostgresReadModelSync:
         self._url = database_url
         self._positions = dict.fromkeys(names, 0)
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
-        self._listening = False
-        self._keeper: asyncio.Task[None] | None = None
+        self._listener: SharedListener | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._refreshing: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._keeper = asyncio.create_task(self._keep_listening(), name="almanac-readmodel-sync")
+        self._listener = SharedListener.of(self._url)
+        self._unsubscribe = self._listener.subscribe(CHANNEL, self._notified)
+        self._refresh_soon()
 
     async def close(self) -> None:
-        if self._keeper is not None:
-            self._keeper.cancel()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self._refreshing is not None:
+            self._refreshing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._keeper
+                await self._refreshing
         for _, future in self._waiters:
             future.cancel()
 
@@ -80,38 +84,25 @@ class PostgresReadModelSync:
         while self.reached < position and loop.time() < until:
             # Idle projections write their position at most once a second and announce it
             # only when it moves, so a waiter also re-reads the table now and then.
-            interval = LISTENING_POLL_INTERVAL if self._listening else POLL_INTERVAL
+            listening = self._listener is not None and self._listener.listening
+            interval = LISTENING_POLL_INTERVAL if listening else POLL_INTERVAL
             step = min(until - loop.time(), interval)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(future), step)
             if self.reached < position:
                 await self._refresh(budget)
 
-    async def _keep_listening(self) -> None:
-        while True:
-            try:
-                connection = await connect(self._url)
-            except Exception:  # a broken LISTEN connection is replaced, never fatal
-                await asyncio.sleep(0.5)
-                continue
-            closed = asyncio.Event()
-            connection.add_termination_listener(setter(closed))
-            try:
-                await connection.add_listener(CHANNEL, self._notified)
-                self._listening = True
-                await self._refresh(5.0)
-                await closed.wait()
-            except Exception:  # a broken LISTEN connection is replaced, never fatal
-                await asyncio.sleep(0.5)
-            finally:
-                self._listening = False
-                with contextlib.suppress(Exception):
-                    await connection.close()
-
-    def _notified(self, _connection: object, _pid: int, _channel: str, payload: object) -> None:
-        name, _, text = str(payload).rpartition(":")
+    def _notified(self, payload: str | None) -> None:
+        if payload is None:  # the connection dropped or listens afresh: the table has the rest
+            self._refresh_soon()
+            return
+        name, _, text = payload.rpartition(":")
         with contextlib.suppress(ValueError):
             self._advance(name, int(text))
+
+    def _refresh_soon(self) -> None:
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.create_task(self._refresh(5.0))
 
     async def _refresh(self, within: float) -> None:
         with contextlib.suppress(Exception):
