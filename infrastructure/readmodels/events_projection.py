@@ -11,9 +11,8 @@ from infrastructure.readmodels.projection import (
     Connection,
     LoggedEvent,
     Projection,
-    columns_of,
     json_text,
-    unnest_upsert,
+    write_rows,
 )
 
 _COLUMNS = (
@@ -45,10 +44,7 @@ class EventsProjection(Projection):
             )
             for e in events
         ]
-        await connection.execute(
-            unnest_upsert(self.table("rm_events"), _COLUMNS, "position"),
-            *columns_of(rows, len(_COLUMNS)),
-        )
+        await write_rows(connection, self.table("rm_events"), _COLUMNS, rows)
         await add_counts(connection, self.suffix, count_events(events), sign=1)
 
 

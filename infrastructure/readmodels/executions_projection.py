@@ -16,9 +16,11 @@ from infrastructure.readmodels.projection import (
     Connection,
     LoggedEvent,
     Projection,
+    changed_rows,
     columns_of,
     json_text,
-    unnest_upsert,
+    unnest_insert,
+    write_rows,
 )
 
 _COLUMNS = (
@@ -39,7 +41,6 @@ _COLUMNS = (
     ("wait_for", "uuid"),
     ("updated_at", "timestamptz"),
 )
-_NAMES = ", ".join(name for name, _ in _COLUMNS)
 _COUNTERS = (
     "total",
     "completed",
@@ -69,35 +70,19 @@ class ExecutionsProjection(Projection):
     tables = ("rm_executions", "rm_job_runs")
 
     async def apply(self, connection: Connection, events: Sequence[LoggedEvent]) -> None:
-        fold = ExecutionFold(await self._existing(connection, events))
+        table = self.table("rm_executions")
+        found = await changed_rows(connection, table, _COLUMNS, events, "execution.requested")
+        fold = ExecutionFold({record["id"]: ExecutionRow(*record) for record in found})
         for logged in events:
             fold.apply(logged.event)
         runs = fold.close()
         if fold.rows:
             values = [_values(row) for row in fold.rows.values()]
-            sql = unnest_upsert(self.table("rm_executions"), _COLUMNS, "id", _UPDATED)
-            await connection.execute(sql, *columns_of(values, len(_COLUMNS)))
+            await write_rows(connection, table, _COLUMNS, values, upsert_on="id")
         if runs:
             counts = [_runs_values(job_id, delta) for job_id, delta in runs.items()]
             sql = _runs_upsert(self.table("rm_job_runs"))
             await connection.execute(sql, *columns_of(counts, len(_RUNS_COLUMNS)))
-
-    async def _existing(
-        self, connection: Connection, events: Sequence[LoggedEvent]
-    ) -> dict[UUID, ExecutionRow]:
-        """Rows of the executions this batch changes but does not create (one query)."""
-        created = {e.event.originator_id for e in events if e.topic == "execution.requested"}
-        wanted = list({e.event.originator_id for e in events} - created)
-        if not wanted:
-            return {}
-        found = await connection.fetch(
-            f"SELECT {_NAMES} FROM {self.table('rm_executions')} WHERE id = ANY($1::uuid[])",
-            wanted,
-        )
-        return {record["id"]: ExecutionRow(*record) for record in found}
-
-
-_UPDATED = [name for name, _ in _COLUMNS[1:]]
 
 
 def _values(row: ExecutionRow) -> tuple[Any, ...]:
@@ -132,7 +117,7 @@ def _runs_values(job_id: UUID, runs: JobRuns) -> tuple[Any, ...]:
 
 def _runs_upsert(table: str) -> str:
     """Counters add up; the last execution is replaced only by one at least as new."""
-    sql = unnest_upsert(f"{table} AS runs", _RUNS_COLUMNS, "job_id")
+    sql = unnest_insert(f"{table} AS runs", _RUNS_COLUMNS)
     newer = (
         "runs.last_id IS NULL OR (excluded.last_id IS NOT NULL AND "
         "(excluded.last_created_at, excluded.last_id) >= (runs.last_created_at, runs.last_id))"

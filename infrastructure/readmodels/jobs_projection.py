@@ -16,9 +16,9 @@ from infrastructure.readmodels.projection import (
     Connection,
     LoggedEvent,
     Projection,
-    columns_of,
+    changed_rows,
     json_text,
-    unnest_upsert,
+    write_rows,
 )
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,6 @@ _COLUMNS = (
     ("created_at", "timestamptz"),
     ("updated_at", "timestamptz"),
 )
-_NAMES = ", ".join(name for name, _ in _COLUMNS)
 
 
 @dataclass(slots=True)
@@ -59,27 +58,14 @@ class JobsProjection(Projection):
     tables = ("rm_jobs",)
 
     async def apply(self, connection: Connection, events: Sequence[LoggedEvent]) -> None:
-        rows = await self._existing(connection, events)
+        table = self.table("rm_jobs")
+        found = await changed_rows(connection, table, _COLUMNS, events, Job.Created.TOPIC)
+        rows = {record["id"]: JobRow(*record) for record in found}
         for logged in events:
             fold_job(rows, logged.event)
-        if not rows:
-            return
-        values = [_values(row) for row in rows.values()]
-        sql = unnest_upsert(self.table("rm_jobs"), _COLUMNS, "id", [c for c, _ in _COLUMNS[1:]])
-        await connection.execute(sql, *columns_of(values, len(_COLUMNS)))
-
-    async def _existing(
-        self, connection: Connection, events: Sequence[LoggedEvent]
-    ) -> dict[UUID, JobRow]:
-        """Rows of the jobs this batch changes but does not create (one query)."""
-        created = {e.event.originator_id for e in events if e.topic == "job.created"}
-        wanted = list({e.event.originator_id for e in events} - created)
-        if not wanted:
-            return {}
-        found = await connection.fetch(
-            f"SELECT {_NAMES} FROM {self.table('rm_jobs')} WHERE id = ANY($1::uuid[])", wanted
-        )
-        return {record["id"]: JobRow(*record) for record in found}
+        if rows:
+            values = [_values(row) for row in rows.values()]
+            await write_rows(connection, table, _COLUMNS, values, upsert_on="id")
 
 
 def _values(row: JobRow) -> tuple[Any, ...]:

@@ -13,9 +13,9 @@ from infrastructure.readmodels.projection import (
     Connection,
     LoggedEvent,
     Projection,
-    columns_of,
+    changed_rows,
     json_text,
-    unnest_upsert,
+    write_rows,
 )
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,6 @@ _COLUMNS = (
     ("jobs", "jsonb"),
     ("updated_at", "timestamptz"),
 )
-_NAMES = ", ".join(name for name, _ in _COLUMNS)
 ModuleRow = list[Any]  # the values of _COLUMNS, in order
 
 
@@ -42,26 +41,14 @@ class ModulesProjection(Projection):
     tables = ("rm_modules",)
 
     async def apply(self, connection: Connection, events: Sequence[LoggedEvent]) -> None:
-        rows = await self._existing(connection, events)
+        table = self.table("rm_modules")
+        found = await changed_rows(connection, table, _COLUMNS, events, Module.Created.TOPIC)
+        rows = {record["id"]: list(record) for record in found}
         for logged in events:
             fold_module(rows, logged.event)
         if rows:
-            update = [name for name, _ in _COLUMNS[1:]]
-            await connection.execute(
-                unnest_upsert(self.table("rm_modules"), _COLUMNS, "id", update),
-                *columns_of([_values(row) for row in rows.values()], len(_COLUMNS)),
-            )
-
-    async def _existing(
-        self, connection: Connection, events: Sequence[LoggedEvent]
-    ) -> dict[UUID, ModuleRow]:
-        wanted = list({e.event.originator_id for e in events if e.topic != "module.registered"})
-        if not wanted:
-            return {}
-        found = await connection.fetch(
-            f"SELECT {_NAMES} FROM {self.table('rm_modules')} WHERE id = ANY($1::uuid[])", wanted
-        )
-        return {record["id"]: list(record) for record in found}
+            values = [_values(row) for row in rows.values()]
+            await write_rows(connection, table, _COLUMNS, values, upsert_on="id")
 
 
 def _values(row: ModuleRow) -> ModuleRow:

@@ -49,25 +49,52 @@ class Projection:
         raise NotImplementedError
 
 
+async def changed_rows(
+    connection: Connection,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    events: Sequence[LoggedEvent],
+    created: str,
+) -> list[asyncpg.Record]:
+    """Rows (by id) of the aggregates this batch changes but does not create (one query)."""
+    new = {e.event.originator_id for e in events if e.topic == created}
+    wanted = list({e.event.originator_id for e in events} - new)
+    if not wanted:
+        return []
+    names = ", ".join(name for name, _ in columns)
+    sql = f"SELECT {names} FROM {table} WHERE id = ANY($1::uuid[])"
+    return list(await connection.fetch(sql, wanted))
+
+
+async def write_rows(
+    connection: Connection,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[Any]],
+    upsert_on: str | None = None,
+) -> None:
+    """Insert `rows` in one round trip; with `upsert_on`, a row whose key exists is replaced."""
+    sql = unnest_insert(table, columns)
+    if upsert_on:
+        others = (name for name, _ in columns if name != upsert_on)
+        assignments = ", ".join(f"{name} = excluded.{name}" for name in others)
+        sql += f" ON CONFLICT ({upsert_on}) DO UPDATE SET {assignments}"
+    await connection.execute(sql, *columns_of(rows, len(columns)))
+
+
 def json_text(value: Any) -> str | None:
     """A JSON document as text for a `::jsonb` cast; None stays SQL NULL."""
     return None if value is None else _encode(value).decode()
 
 
-def unnest_upsert(
-    table: str, columns: Sequence[tuple[str, str]], key: str, update: Sequence[str] = ()
-) -> str:
-    """`INSERT ... SELECT FROM unnest($1::t1[], ...)`, one array per column, optionally upserting.
+def unnest_insert(table: str, columns: Sequence[tuple[str, str]]) -> str:
+    """`INSERT ... SELECT FROM unnest($1::t1[], ...)`, one array per column.
 
     jsonb columns travel as text arrays and are cast in SQL, so one round trip writes a batch.
     """
     names = ", ".join(name for name, _ in columns)
     arrays = ", ".join(_array(index, kind) for index, (_, kind) in enumerate(columns, 1))
-    sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"
-    if update:
-        assignments = ", ".join(f"{name} = excluded.{name}" for name in update)
-        sql += f" ON CONFLICT ({key}) DO UPDATE SET {assignments}"
-    return sql
+    return f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"
 
 
 def _array(index: int, kind: str) -> str:

@@ -9,8 +9,7 @@ from infrastructure.readmodels.projection import (
     Connection,
     LoggedEvent,
     Projection,
-    columns_of,
-    unnest_upsert,
+    write_rows,
 )
 
 _COLUMNS = (
@@ -44,7 +43,4 @@ class SkipsProjection(Projection):
             )
             for e in events
         ]
-        await connection.execute(
-            unnest_upsert(self.table("rm_skipped_occurrences"), _COLUMNS, "id"),
-            *columns_of(rows, len(_COLUMNS)),
-        )
+        await write_rows(connection, self.table("rm_skipped_occurrences"), _COLUMNS, rows)
