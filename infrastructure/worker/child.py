@@ -26,6 +26,7 @@ from infrastructure.handler_services.logger import HandlerLogger, OutputToLog
 from infrastructure.worker.context import JobContext, Services
 from infrastructure.worker.loader import load_handler
 from infrastructure.worker.protocol import (
+    LINE_LIMIT,
     Done,
     Emit,
     EmitReply,
@@ -194,6 +195,6 @@ async def run_child(extra_services: ExtraServices, end_attempt: EndAttempt | Non
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
+    reader = asyncio.StreamReader(limit=LINE_LIMIT)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
     await Slot(protocol_out, extra_services, end_attempt).serve(reader)

@@ -10,6 +10,8 @@ from typing import Any
 
 import msgspec
 
+LINE_LIMIT = 64 * 1024 * 1024  # bytes: the longest line either side reads
+
 
 class Run(msgspec.Struct, tag="run"):
     execution_id: str

@@ -21,6 +21,7 @@ from application.worker import HandlerResult, HandlerStatus, RunRequest, StopSig
 from domain.errors import InvalidValue
 from domain.execution_values import ErrorInfo
 from infrastructure.worker.protocol import (
+    LINE_LIMIT,
     Done,
     Emit,
     EmitReply,
@@ -37,7 +38,6 @@ from infrastructure.worker.protocol import (
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 60.0
 STOP_GRACE = 1.0
-LineLimit = 64 * 1024 * 1024
 
 
 class HandlerLocator(Protocol):
@@ -64,7 +64,7 @@ class SlotProcess:
             *self._command,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            limit=LineLimit,
+            limit=LINE_LIMIT,
             start_new_session=True,  # its own process group: killing it kills its children
         )
         ready = await asyncio.wait_for(self.receive(), READY_TIMEOUT)
