@@ -44,8 +44,6 @@ class EventsourcingStore:
             return 0
         try:
             return await asyncio.wrap_future(self._writer.submit(events))
-        except ConcurrencyConflict:
-            raise
         except (OperationalError, PersistenceError) as error:
             raise ServiceUnavailable(f"the event store is unavailable: {error}") from error
 
