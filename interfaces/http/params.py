@@ -63,11 +63,6 @@ def expected_version(if_match: str | None) -> int | None:
         return -1
 
 
-def check_range(name: str, value: int, low: int, high: int) -> None:
-    if not low <= value <= high:
-        raise invalid([FieldError(name, f"must be between {low} and {high}")])
-
-
 async def reject_nul_parameters(request: Request[Any, Any, Any]) -> None:
     """Postgres text cannot hold NUL: such a query parameter is invalid, not a server error."""
     bad = [
