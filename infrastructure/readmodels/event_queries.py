@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -19,7 +19,7 @@ from application.views import (
     PageRequest,
 )
 from domain.patterns import EventPattern
-from infrastructure.readmodels.cursor import decode_cursor, encode_cursor
+from infrastructure.readmodels.cursor import decode_cursor, filter_conditions, keyset_page
 from infrastructure.readmodels.events_projection import minute_of
 from infrastructure.readmodels.projection import Connection
 
@@ -48,9 +48,7 @@ class PostgresEventQueries:
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         sql = f"{_SELECT}{where} ORDER BY position DESC LIMIT ${len(args)}"
         records = await self._pool.fetch(sql, *args)
-        items = [BusEventView(*record) for record in records[: page.limit]]
-        cursor = encode_cursor([items[-1].position]) if len(records) > page.limit else None
-        return Page(items, cursor)
+        return keyset_page(records, page.limit, lambda r: BusEventView(*r), lambda e: [e.position])
 
     async def recent_events(self, limit: int) -> Sequence[BusEventView]:
         records = await self._pool.fetch(f"{_SELECT} ORDER BY position DESC LIMIT $1", limit)
@@ -94,20 +92,16 @@ async def _top(connection: Connection, kind: str) -> list[NameCount]:
 
 
 def _conditions(filters: EventFilters) -> tuple[list[str], list[Any]]:
-    checks: Mapping[str, Any] = {
-        "name = $": filters.name,
-        "source = $": filters.source,
-        "('.' || name) ~ $": None if filters.pattern is None else pattern_regex(filters.pattern),
-        "created_at >= $": filters.since,
-        "created_at <= $": filters.until,
-    }
-    conditions: list[str] = []
-    args: list[Any] = []
-    for condition, value in checks.items():
-        if value is not None:
-            args.append(value)
-            conditions.append(f"{condition}{len(args)}")
-    return conditions, args
+    pattern = None if filters.pattern is None else pattern_regex(filters.pattern)
+    return filter_conditions(
+        {
+            "name = $": filters.name,
+            "source = $": filters.source,
+            "('.' || name) ~ $": pattern,
+            "created_at >= $": filters.since,
+            "created_at <= $": filters.until,
+        }
+    )
 
 
 def pattern_regex(pattern: str) -> str:

@@ -20,7 +20,7 @@ from application.views import (
     PageRequest,
     TriggerView,
 )
-from infrastructure.readmodels.cursor import decode_cursor, encode_cursor
+from infrastructure.readmodels.cursor import decode_cursor, filter_conditions, keyset_page
 
 _MS = timedelta(milliseconds=1)
 _SELECT = """
@@ -43,14 +43,8 @@ class PostgresExecutionQueries:
         self, filters: ExecutionFilters, page: PageRequest
     ) -> Page[ExecutionView]:
         """Keyset on (created_at, id) descending: rows inserted meanwhile never shift a page."""
-        conditions: list[str] = []
-        args: list[Any] = []
-        if filters.status is not None:
-            args.append(filters.status.upper())
-            conditions.append(f"status = ${len(args)}")
-        if filters.job_id is not None:
-            args.append(filters.job_id)
-            conditions.append(f"job_id = ${len(args)}")
+        status = None if filters.status is None else filters.status.upper()
+        conditions, args = filter_conditions({"status = $": status, "job_id = $": filters.job_id})
         if page.cursor:
             created_at, execution_id = decode_cursor(page.cursor, tuple[datetime, UUID])
             args += [created_at, execution_id]
@@ -59,11 +53,9 @@ class PostgresExecutionQueries:
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         sql = f"{_SELECT}{where} ORDER BY created_at DESC, id DESC LIMIT ${len(args)}"
         records = await self._pool.fetch(sql, *args)
-        items = [execution_view(record) for record in records[: page.limit]]
-        cursor = None
-        if len(records) > page.limit:
-            cursor = encode_cursor([items[-1].created_at, items[-1].id])
-        return Page(items, cursor)
+        return keyset_page(
+            records, page.limit, execution_view, lambda item: [item.created_at, item.id]
+        )
 
     async def execution_logs(
         self, execution_id: UUID, after_seq: int = 0, limit: int = 1000

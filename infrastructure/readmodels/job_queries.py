@@ -24,7 +24,7 @@ from application.views import (
 from domain.skipped_occurrences import SkippedOccurrences
 from infrastructure.eventstore.mapper import decode_event, event_fields
 from infrastructure.postgres.log_tailer import EVENTS_TABLE
-from infrastructure.readmodels.cursor import decode_cursor, encode_cursor
+from infrastructure.readmodels.cursor import decode_cursor, filter_conditions, keyset_page
 from infrastructure.readmodels.jobs_projection import JobsProjection
 from infrastructure.readmodels.next_runs import next_run
 
@@ -53,11 +53,9 @@ class PostgresJobQueries:
         """One query on the (name, id) index; the cursor is the last (name, id) returned."""
         records = await self._pool.fetch(*list_query(filters, page))
         now = self._now()
-        items = [job_view(record, now) for record in records[: page.limit]]
-        cursor = None
-        if len(records) > page.limit:
-            cursor = encode_cursor([items[-1].name, items[-1].id])
-        return Page(items, cursor)
+        return keyset_page(
+            records, page.limit, lambda r: job_view(r, now), lambda item: [item.name, item.id]
+        )
 
     async def job_history(self, job_id: UUID) -> Sequence[HistoryEntry]:
         """The job's own events and its skipped occurrences, oldest first."""
@@ -80,7 +78,13 @@ class PostgresJobQueries:
 
 def list_query(filters: JobFilters, page: PageRequest) -> tuple[str, ...]:
     """The SQL and arguments of one page (one more row than asked, to know if more follow)."""
-    conditions, args = _conditions(filters)
+    conditions, args = filter_conditions(
+        {
+            "j.enabled = $": filters.enabled,
+            "j.module_id = $": filters.module_id,
+            "j.name ILIKE $": f"%{like_escape(filters.q)}%" if filters.q else None,
+        }
+    )
     if page.cursor:
         name, job_id = decode_cursor(page.cursor, tuple[str, UUID])
         args += [name, job_id]
@@ -88,21 +92,6 @@ def list_query(filters: JobFilters, page: PageRequest) -> tuple[str, ...]:
     args.append(page.limit + 1)
     where = "".join(f" AND {condition}" for condition in conditions)
     return (f"{_SELECT}{where} ORDER BY j.name, j.id LIMIT ${len(args)}", *args)
-
-
-def _conditions(filters: JobFilters) -> tuple[list[str], list[Any]]:
-    conditions: list[str] = []
-    args: list[Any] = []
-    if filters.enabled is not None:
-        args.append(filters.enabled)
-        conditions.append(f"j.enabled = ${len(args)}")
-    if filters.module_id is not None:
-        args.append(filters.module_id)
-        conditions.append(f"j.module_id = ${len(args)}")
-    if filters.q:
-        args.append(f"%{like_escape(filters.q)}%")
-        conditions.append(f"j.name ILIKE ${len(args)}")
-    return conditions, args
 
 
 def like_escape(text: str) -> str:
