@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import msgspec
+from eventsourcing.domain import Aggregate
 
 from application.ports import RecordedChange
-from application.views import ExecutionView, HistoryEntry, JobView
+from application.results import Outcome
+from application.views import (
+    AttemptView,
+    BackoffView,
+    BusEventView,
+    ErrorView,
+    ExecutionView,
+    HistoryEntry,
+    JobDefinitionSnapshot,
+    JobView,
+    MisfireView,
+    TriggerView,
+)
+from domain.bus_event import BusEvent
 from domain.execution import Execution
 from domain.execution_values import Attempt, ErrorInfo
 from domain.job import Job
 from interfaces.http.schemas.common import HistoryEntryResponse, HistoryResponse
-from interfaces.http.schemas.executions import (
-    AttemptResponse,
-    ErrorResponse,
-    ExecutionResponse,
-    JobSnapshotResponse,
-    TriggerResponse,
-)
-from interfaces.http.schemas.jobs import BackoffResponse, JobResponse, MisfireResponse
+from interfaces.http.schemas.executions import ExecutionResponse
+from interfaces.http.schemas.jobs import JobResponse
 from interfaces.http.services import ApiServices
 
 # User data is passed through as sent: only Almanac's own keys are camelCased.
@@ -34,6 +43,19 @@ async def caught_up(services: ApiServices, position: int) -> None:
         await services.sync.wait_for(position)
 
 
+async def view_after[A: Aggregate, V](
+    services: ApiServices,
+    outcome: Outcome[A],
+    read: Callable[[UUID], Awaitable[V | None]],
+    written: Callable[[A], V],
+) -> V:
+    """The changed aggregate as the next GET will show it; as the write side knows it when
+    the read model lags beyond the wait."""
+    await caught_up(services, outcome.position)
+    view = await read(outcome.value.id)
+    return view if view is not None else written(outcome.value)
+
+
 def job_body(view: JobView) -> JobResponse:
     return msgspec.convert(view, JobResponse, from_attributes=True)
 
@@ -42,11 +64,11 @@ def execution_body(view: ExecutionView) -> ExecutionResponse:
     return msgspec.convert(view, ExecutionResponse, from_attributes=True)
 
 
-def job_from_aggregate(job: Job) -> JobResponse:
-    """The job as the write side knows it (when the read model lags beyond the wait)."""
+def job_view(job: Job) -> JobView:
+    """The job as the write side knows it, shaped as the read model shows it."""
     d = job.definition
     cron = d.cron
-    return JobResponse(
+    return JobView(
         id=job.id,
         name=d.name,
         description=d.description,
@@ -57,10 +79,10 @@ def job_from_aggregate(job: Job) -> JobResponse:
         enabled=job.enabled,
         timeout=d.timeout_ms,
         retries=d.retry.retries,
-        backoff=BackoffResponse(d.retry.base_ms, d.retry.max_ms, d.retry.jitter),
+        backoff=BackoffView(d.retry.base_ms, d.retry.max_ms, d.retry.jitter),
         config=dict(d.config),
         overlap=d.overlap.value,
-        misfire=MisfireResponse(d.misfire.grace_ms, d.misfire.catch_up.value, d.misfire.limit),
+        misfire=MisfireView(d.misfire.grace_ms, d.misfire.catch_up.value, d.misfire.limit),
         triggers=list(d.triggers),
         webhooks=list(d.webhooks),
         version=job.version,
@@ -103,18 +125,25 @@ def _camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def execution_from_aggregate(execution: Execution) -> ExecutionResponse:
-    """The execution as the write side knows it (when the read model lags beyond the wait)."""
+def event_view(event: BusEvent, position: int) -> BusEventView:
+    """The event as the write side knows it, at the store position its command reached."""
+    return BusEventView(
+        event.id, event.name, event.source, event.payload, event.created_on, position
+    )
+
+
+def execution_view(execution: Execution) -> ExecutionView:
+    """The execution as the write side knows it, shaped as the read model shows it."""
     attempts = [_attempt(attempt) for attempt in execution.attempts]
     started = execution.attempts[0].started_at if execution.attempts else None
     job = execution.job
     trigger = execution.trigger
-    return ExecutionResponse(
+    return ExecutionView(
         id=execution.id,
         job_id=job.job_id,
         job_name=job.job_name,
         status=execution.status.value,
-        trigger=TriggerResponse(
+        trigger=TriggerView(
             trigger.type.value, trigger.actor, trigger.scheduled_for, trigger.event_id
         ),
         attempt=len(execution.attempts),
@@ -128,7 +157,7 @@ def execution_from_aggregate(execution: Execution) -> ExecutionResponse:
         error=_error(execution.error),
         attempts=attempts,
         cancel_requested=execution.cancel_requested,
-        job=JobSnapshotResponse(
+        job=JobDefinitionSnapshot(
             job.module_id,
             job.handler,
             job.timeout_ms,
@@ -141,8 +170,8 @@ def execution_from_aggregate(execution: Execution) -> ExecutionResponse:
     )
 
 
-def _attempt(attempt: Attempt) -> AttemptResponse:
-    return AttemptResponse(
+def _attempt(attempt: Attempt) -> AttemptView:
+    return AttemptView(
         number=attempt.number,
         worker=attempt.worker,
         started_at=attempt.started_at,
@@ -153,8 +182,8 @@ def _attempt(attempt: Attempt) -> AttemptResponse:
     )
 
 
-def _error(error: ErrorInfo | None) -> ErrorResponse | None:
-    return None if error is None else ErrorResponse(error.type, error.message, error.stack)
+def _error(error: ErrorInfo | None) -> ErrorView | None:
+    return None if error is None else ErrorView(error.type, error.message, error.stack)
 
 
 def _ms(start: datetime | None, end: datetime | None) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 import msgspec
@@ -20,7 +21,7 @@ from interfaces.http.body import decode_struct, read_json
 from interfaces.http.openapi import body_operation, errors
 from interfaces.http.params import DEFAULT_LIMIT, Cursor, Limit, page, path_id, utc
 from interfaces.http.problems import FieldError, ProblemError, invalid, rate_limited
-from interfaces.http.render import caught_up
+from interfaces.http.render import event_view, view_after
 from interfaces.http.schemas.common import DeletedResponse
 from interfaces.http.schemas.events import (
     EventCreateRequest,
@@ -63,14 +64,8 @@ class EventController(Controller):
         if wait > 0:
             raise rate_limited(wait)
         outcome = await emit_event(EmitEvent(body.name, body.payload, body.source), services.deps)
-        await caught_up(services, outcome.position)
-        view = await services.events.get_event(outcome.value.id)
-        if view is not None:
-            return event_body(view)
-        event = outcome.value
-        return EventResponse(
-            event.id, event.name, event.source, event.payload, event.created_on, outcome.position
-        )
+        written = partial(event_view, position=outcome.position)
+        return event_body(await view_after(services, outcome, services.events.get_event, written))
 
     @get("/", responses=errors(400, 422))
     async def list_events(

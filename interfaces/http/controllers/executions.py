@@ -20,7 +20,7 @@ from domain.execution_values import ExecutionStatus
 from interfaces.http.openapi import errors
 from interfaces.http.params import DEFAULT_LIMIT, Cursor, Limit, page, path_id
 from interfaces.http.problems import ProblemError
-from interfaces.http.render import caught_up, execution_body, execution_from_aggregate
+from interfaces.http.render import execution_body, execution_view, view_after
 from interfaces.http.render import history_body as render_history
 from interfaces.http.schemas.common import HistoryResponse
 from interfaces.http.schemas.executions import (
@@ -121,10 +121,8 @@ async def execution_answer(
     services: ApiServices, outcome: Outcome[Execution], status: int
 ) -> Response[ExecutionResponse]:
     """The execution after a command, as the next GET will show it."""
-    await caught_up(services, outcome.position)
-    view = await services.executions.get_execution(outcome.value.id)
-    body = execution_body(view) if view is not None else execution_from_aggregate(outcome.value)
-    return Response(body, status_code=status)
+    view = await view_after(services, outcome, services.executions.get_execution, execution_view)
+    return Response(execution_body(view), status_code=status)
 
 
 def _fields(line: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from interfaces.http.params import (
     path_id,
 )
 from interfaces.http.problems import ProblemError
-from interfaces.http.render import caught_up, history_body, job_body, job_from_aggregate
+from interfaces.http.render import caught_up, history_body, job_body, job_view, view_after
 from interfaces.http.schemas.common import HistoryResponse
 from interfaces.http.schemas.executions import ExecutionResponse
 from interfaces.http.schemas.jobs import (
@@ -158,9 +158,7 @@ async def job_answer(
     services: ApiServices, outcome: Outcome[Job], status: int = 200
 ) -> Response[JobResponse]:
     """The job after a command, as the next GET will show it, with its new ETag."""
-    await caught_up(services, outcome.position)
-    view = await services.jobs.get_job(outcome.value.id)
-    body = job_body(view) if view is not None else job_from_aggregate(outcome.value)
+    body = job_body(await view_after(services, outcome, services.jobs.get_job, job_view))
     headers = {"ETag": etag(outcome.value.version)}
     if status == 201:
         headers["Location"] = f"/api/v1/jobs/{outcome.value.id}"

@@ -16,27 +16,24 @@ from application.dependencies import Dependencies, JobDefaults
 from application.errors import ConcurrencyConflict, NotFound
 from application.ports import RecordedChange
 from application.views import (
-    BackoffView,
     BusEventView,
     EventFilters,
     EventStats,
     ExecutionFilters,
     ExecutionView,
     HistoryEntry,
-    JobDefinitionSnapshot,
     JobFilters,
     JobView,
     LogLine,
-    MisfireView,
     NameCount,
     Overview,
     Page,
     PageRequest,
-    TriggerView,
 )
 from domain.bus_event import BusEvent
 from domain.execution import Execution
 from domain.job import Job
+from interfaces.http.render import event_view, execution_view, job_view
 from interfaces.http.services import ApiServices
 
 MODULE = "sample"
@@ -178,10 +175,10 @@ class MemoryReadModels:
 
     async def get_event(self, event_id: UUID) -> BusEventView | None:
         event = self.store.current(event_id)
-        return event_view(event) if isinstance(event, BusEvent) else None
+        return _event_view(event) if isinstance(event, BusEvent) else None
 
     async def list_events(self, filters: EventFilters, page: PageRequest) -> Page[BusEventView]:
-        views = [event_view(e) for e in self.store.all_of(BusEvent)]
+        views = [_event_view(e) for e in self.store.all_of(BusEvent)]
         views = [v for v in views if filters.name is None or v.name == filters.name]
         return _page(sorted(views, key=lambda v: v.position, reverse=True), page)
 
@@ -189,7 +186,7 @@ class MemoryReadModels:
         return (await self.list_events(EventFilters(), PageRequest(limit))).items
 
     async def event_stats(self, now: datetime) -> EventStats:
-        events = [event_view(e) for e in self.store.all_of(BusEvent)]
+        events = [_event_view(e) for e in self.store.all_of(BusEvent)]
         names: dict[str, int] = defaultdict(int)
         for view in events:
             names[view.name] += 1
@@ -211,67 +208,8 @@ class MemoryReadModels:
         return True
 
 
-def job_view(job: Job) -> JobView:
-    d = job.definition
-    return JobView(
-        id=job.id,
-        name=d.name,
-        description=d.description,
-        module_id=d.module_id,
-        handler=d.handler,
-        schedule=d.schedule,
-        timezone=d.timezone,
-        enabled=job.enabled,
-        timeout=d.timeout_ms,
-        retries=d.retry.retries,
-        backoff=BackoffView(d.retry.base_ms, d.retry.max_ms, d.retry.jitter),
-        config=d.config,
-        overlap=d.overlap.value,
-        misfire=MisfireView(d.misfire.grace_ms, d.misfire.catch_up.value, d.misfire.limit),
-        triggers=d.triggers,
-        webhooks=d.webhooks,
-        version=job.version,
-        created_at=job.created_on,
-        updated_at=job.modified_on,
-        next_run_at=None,
-        last_execution=None,
-    )
-
-
-def execution_view(e: Execution) -> ExecutionView:
-    t = e.trigger
-    return ExecutionView(
-        id=e.id,
-        job_id=e.job.job_id,
-        job_name=e.job.job_name,
-        status=e.status.value,
-        trigger=TriggerView(t.type.value, t.actor, t.scheduled_for, t.event_id),
-        attempt=len(e.attempts),
-        max_attempts=e.job.retry.max_attempts,
-        created_at=e.created_on,
-        started_at=None,
-        finished_at=e.finished_at,
-        duration_ms=None,
-        next_attempt_at=e.next_attempt_at,
-        result=e.result,
-        error=None,
-        attempts=[],
-        cancel_requested=e.cancel_requested,
-        job=JobDefinitionSnapshot(
-            e.job.module_id,
-            e.job.handler,
-            e.job.timeout_ms,
-            e.job.retry.retries,
-            e.job.config,
-            e.job.job_version,
-        ),
-    )
-
-
-def event_view(event: BusEvent) -> BusEventView:
-    return BusEventView(
-        event.id, event.name, event.source, event.payload, event.created_on, event.version
-    )
+def _event_view(event: BusEvent) -> BusEventView:
+    return event_view(event, event.version)
 
 
 class Health:
