@@ -7,21 +7,17 @@ prefix, so runs never see each other's data.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import tempfile
-import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from infrastructure.settings import Settings
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.databases import new_prefix, own_database
+from tests.support.system import MODULES
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -54,45 +50,18 @@ def servers() -> Iterator[tuple[str, str]]:
         yield database, redis
 
 
-def create_database(server_url: str, name: str) -> str:
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = server_url.rpartition("/")
-    return f"{base}/{name}"
-
-
-def drop_database(server_url: str, name: str) -> None:
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def migrated_database(server_url: str) -> tuple[str, str]:
-    """A new, migrated database; returns (url, name)."""
-    from infrastructure.postgres.migrations import migrate
-
-    name = f"almanac_test_{uuid.uuid4().hex[:12]}"
-    url = create_database(server_url, name)
-    # On a thread of its own: the first test asking for a database may be async, with the
-    # session's event loop already running in this thread.
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        thread.submit(asyncio.run, migrate(url)).result()
-    return url, name
-
-
 @pytest.fixture(scope="session")
 def database_url(servers: tuple[str, str]) -> Iterator[str]:
     """One migrated database for the whole run; tests keep apart by using fresh ids."""
-    url, name = migrated_database(servers[0])
-    yield url
-    drop_database(servers[0], name)
+    with own_database(servers[0]) as url:
+        yield url
 
 
 @pytest.fixture
 def fresh_database_url(servers: tuple[str, str]) -> Iterator[str]:
     """A migrated database of its own, for tests that count everything in it."""
-    url, name = migrated_database(servers[0])
-    yield url
-    drop_database(servers[0], name)
+    with own_database(servers[0]) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -103,7 +72,7 @@ def redis_url(servers: tuple[str, str]) -> str:
 @pytest.fixture
 def redis_prefix() -> str:
     """A key prefix of this test's own: streams, queues and groups never collide."""
-    return f"almanac-test-{uuid.uuid4().hex[:10]}"
+    return new_prefix()
 
 
 @pytest.fixture
@@ -113,7 +82,7 @@ def settings(database_url: str, redis_url: str, redis_prefix: str, tmp_path: Pat
         redis_url=redis_url,
         redis_prefix=redis_prefix,
         data_dir=tmp_path / "data",
-        modules_path=(REPO / "tests" / "fixtures" / "modules",),
+        modules_path=MODULES,
         lease_timeout_ms=3000,
         shutdown_grace_ms=2000,
     )

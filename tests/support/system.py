@@ -7,14 +7,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psycopg
 
 from infrastructure.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
+MODULES = (REPO / "tests" / "fixtures" / "modules",)
 
 
 def role_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -75,22 +78,25 @@ class System:
         self.roles.append(started)
         return started
 
+    def wait_for_heartbeat(self, table: str, *watched: Role, timeout: float = 120) -> None:
+        """Until a role has written a recent heartbeat to `table`; fails fast if one of the
+        `watched` roles died meanwhile."""
+        query = f"SELECT count(*) FROM {table} WHERE last_seen > now() - interval '10 s'"
+
+        def beating() -> bool:
+            dead = [role.name for role in watched if role.process.poll() is not None]
+            assert not dead, f"roles stopped during start-up: {dead}"
+            with psycopg.connect(str(self.settings.database_url)) as connection:
+                row = connection.execute(query).fetchone()  # type: ignore[arg-type]
+            return bool(row and row[0])
+
+        wait_until(beating, timeout=timeout)
+
     def close(self) -> None:
         for role in reversed(self.roles):
             if role.process.poll() is None:
                 with suppress(subprocess.TimeoutExpired):
                     role.stop(timeout=15)
-
-
-@contextmanager
-def running(settings: Settings, *roles: str) -> Iterator[System]:
-    system = System(settings)
-    try:
-        for role in roles:
-            system.start(role)
-        yield system
-    finally:
-        system.close()
 
 
 def wait_until[T](check: Callable[[], T], timeout: float = 20, interval: float = 0.05) -> T:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from infrastructure.settings import Settings
-from tests.conftest import drop_database, migrated_database
-from tests.e2e.api.servers import MODULES, live_api, projector
+from tests.support.apps import api_app, live_app
+from tests.support.databases import own_settings
+from tests.support.system import System
 
 RATE_LIMIT = 20  # events per second per source, low enough to reach in a test
 MODULE = "engine"
@@ -22,23 +22,25 @@ HANDLER = "jobs/emit.py"
 def api_settings(
     servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
-    url, name = migrated_database(servers[0])
-    yield Settings(
-        database_url=url,
-        redis_url=servers[1],
-        redis_prefix=f"almanac-api-{uuid.uuid4().hex[:10]}",
-        data_dir=Path(tmp_path_factory.mktemp("api")),
-        modules_path=MODULES,
+    with own_settings(
+        servers,
+        tmp_path_factory.mktemp("api"),
+        "api",
         event_rate_limit_per_source=RATE_LIMIT,
         event_retention_days=30,
-    )
-    drop_database(servers[0], name)
+    ) as settings:
+        yield settings
 
 
 @pytest.fixture(scope="session")
 def api_url(api_settings: Settings) -> Iterator[str]:
-    with projector(api_settings), live_api(api_settings, keepalive_seconds=0.5) as (url, _):
-        yield url
+    projector = System(api_settings)
+    projector.start("projector")
+    try:
+        with live_app(api_app(api_settings, keepalive_seconds=0.5)) as (url, _):
+            yield url
+    finally:
+        projector.close()
 
 
 @pytest.fixture(scope="session")

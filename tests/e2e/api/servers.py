@@ -1,87 +1,12 @@
-"""Test servers: the API on uvicorn in a thread, the projector as a process, a TCP proxy."""
+"""A TCP proxy that can drop every connection: a backing service going away."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
-import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import replace
 from typing import Any
-
-import uvicorn
-
-from infrastructure.settings import Settings
-from interfaces.bootstrap.api import SHUTDOWN_TIMEOUT, open_api_services
-from interfaces.http.app import create_app
-from interfaces.http.services import ApiServices
-from tests.conftest import REPO
-
-
-@contextmanager
-def live_api(settings: Settings, **overrides: Any) -> Iterator[tuple[str, threading.Thread]]:
-    """(base URL, server thread) of the real app on a free port, stopped on exit."""
-
-    @asynccontextmanager
-    async def services() -> AsyncIterator[ApiServices]:
-        async with open_api_services(settings) as opened:
-            yield replace(opened, **overrides)
-
-    app = create_app(services)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,
-        lifespan="on",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True, name="api-under-test")
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the API did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", thread
-    finally:
-        server.should_exit = True
-        thread.join(SHUTDOWN_TIMEOUT + 10)
-
-
-@contextmanager
-def projector(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
-    """`almanac projector` (projections and relay) for these settings, stopped on exit."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": str(settings.database_url),
-        "REDIS_URL": str(settings.redis_url),
-        "ALMANAC_REDIS_PREFIX": settings.redis_prefix,
-        "MODULES_PATH": ":".join(str(p) for p in settings.modules_path),
-        "ALMANAC_LOG_LEVEL": "WARNING",
-        "ALMANAC_DB_POOL_SIZE": "4",
-    }
-    command = [sys.executable, "-m", "interfaces.cli", "projector"]
-    process = subprocess.Popen(command, env=env, cwd=REPO)
-    try:
-        yield process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class TcpProxy:
@@ -139,6 +64,3 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             writer.write(data)
             await writer.drain()
     writer.transport.abort()
-
-
-MODULES = (REPO / "tests" / "fixtures" / "modules",)

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from infrastructure.settings import Settings
-from tests.e2e.api.servers import TcpProxy, live_api
+from tests.e2e.api.servers import TcpProxy
+from tests.support.apps import api_app, live_app
 
 
 def _through(url: str, proxy: TcpProxy) -> str:
@@ -46,7 +47,7 @@ def test_503_when_postgres_or_redis_is_down(
         redis_url=_through(str(api_settings.redis_url), redis),
         redis_prefix=f"almanac-outage-{uuid.uuid4().hex[:8]}",
     )
-    with live_api(settings) as (url, _), httpx.Client(base_url=url, timeout=30) as http:
+    with live_app(api_app(settings)) as (url, _), httpx.Client(base_url=url, timeout=30) as http:
         assert http.get("/healthz").json() == {"status": "ok", "postgres": "ok", "redis": "ok"}
         redis.stop()
         event = http.post("/api/v1/events", json={"name": "outage.test"})
@@ -84,7 +85,7 @@ def test_server_stops_promptly_with_streams_open(api_settings: Settings) -> None
             pass
         ended.set()
 
-    with live_api(settings) as (url, server):
+    with live_app(api_app(settings)) as (url, server):
         reader = threading.Thread(target=follow, args=(url,), daemon=True)
         reader.start()
         time.sleep(0.5)

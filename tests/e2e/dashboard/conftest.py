@@ -15,8 +15,10 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from infrastructure.settings import Settings
-from tests.conftest import REPO, drop_database, migrated_database
-from tests.e2e.dashboard.servers import dashboard_app, live_app, role, wait_for_worker
+from tests.support.apps import api_app, live_app
+from tests.support.databases import own_settings
+from tests.support.system import REPO, System
+from web.plugin import dashboard_plugin
 
 CHROMIUM = os.environ.get("ALMANAC_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,30 +43,29 @@ EXPECTED_4XX = re.compile(r"Failed to load resource: the server responded with a
 def system_settings(
     servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
-    url, name = migrated_database(servers[0])
-    yield Settings(
-        database_url=url,
-        redis_url=servers[1],
-        redis_prefix=f"almanac-web-{uuid.uuid4().hex[:10]}",
-        data_dir=Path(tmp_path_factory.mktemp("dashboard")),
-        modules_path=(REPO / "tests" / "fixtures" / "modules",),
+    with own_settings(
+        servers,
+        tmp_path_factory.mktemp("dashboard"),
+        "web",
         lease_timeout_ms=5000,
+        shutdown_grace_ms=1000,
         worker_concurrency=WORKERS,
-    )
-    drop_database(servers[0], name)
+    ) as settings:
+        yield settings
 
 
 @pytest.fixture(scope="package")
 def base_url(system_settings: Settings) -> Iterator[str]:
     """The dashboard's address once every role runs; everything stops after the session."""
-    with (
-        role(system_settings, "projector") as projector,
-        role(system_settings, "scheduler") as scheduler,
-        role(system_settings, "worker") as worker,
-        live_app(dashboard_app(system_settings, keepalive_seconds=2.0)) as url,
-    ):
-        wait_for_worker(system_settings, [projector, scheduler, worker])
-        yield url
+    system = System(system_settings)
+    roles = [system.start(name) for name in ("projector", "scheduler", "worker")]
+    app = api_app(system_settings, plugins=[dashboard_plugin()], keepalive_seconds=2.0)
+    try:
+        with live_app(app) as (url, _):
+            system.wait_for_heartbeat("almanac_workers", *roles, timeout=60)
+            yield url
+    finally:
+        system.close()
 
 
 @pytest.fixture(scope="package")

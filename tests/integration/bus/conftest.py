@@ -24,7 +24,7 @@ from infrastructure.redis.keys import RedisKeys
 from infrastructure.redis.relay import RedisStreamRelay
 from infrastructure.settings import Settings
 from interfaces.bootstrap.runtime import Runtime, open_runtime
-from tests.conftest import REPO
+from tests.support.system import REPO
 
 SUBSCRIBER_SCRIPT = Path(__file__).with_name("subscriber_process.py")
 

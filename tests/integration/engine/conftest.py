@@ -5,11 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import psycopg
 import pytest
 
 from application.commands import CreateJob, ExecuteJob
@@ -19,39 +17,33 @@ from domain.job_definition import JobDefinition
 from domain.retry import RetryPolicy
 from infrastructure.settings import Settings
 from interfaces.bootstrap.runtime import Runtime, open_runtime
-from tests.conftest import REPO, drop_database, migrated_database
-from tests.support.system import System, wait_until
+from tests.support.databases import own_settings
+from tests.support.system import System
 from tests.support.waiting import eventually
-
-MODULES = (REPO / "tests" / "fixtures" / "modules",)
 
 
 @pytest.fixture(scope="module")
 def engine_settings(
     servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
-    url, name = migrated_database(servers[0])
-    yield Settings(
-        database_url=url,
-        redis_url=servers[1],
-        redis_prefix=f"almanac-engine-{uuid.uuid4().hex[:10]}",
-        data_dir=Path(tmp_path_factory.mktemp("engine")),
-        modules_path=MODULES,
+    with own_settings(
+        servers,
+        tmp_path_factory.mktemp("engine"),
+        "engine",
         lease_timeout_ms=3000,
         shutdown_grace_ms=2000,
         worker_concurrency=4,
-    )
-    drop_database(servers[0], name)
+    ) as settings:
+        yield settings
 
 
 @pytest.fixture(scope="module")
 def engine(engine_settings: Settings) -> Iterator[System]:
     """Projector and scheduler for the whole module; tests start and kill workers."""
     system = System(engine_settings)
-    system.start("projector")
-    system.start("scheduler")
+    roles = [system.start("projector"), system.start("scheduler")]
     # Under load a scheduler may take a while: it waits for the read models before it starts.
-    wait_until(lambda: _rows(str(engine_settings.database_url), SCHEDULERS_ALIVE), timeout=120)
+    system.wait_for_heartbeat("scheduler_members", *roles)
     yield system
     system.close()
 
@@ -60,21 +52,9 @@ def engine(engine_settings: Settings) -> Iterator[System]:
 def worker(engine: System, engine_settings: Settings) -> Iterator[System]:
     """One long-lived worker shared by the tests that do not kill workers, once it is ready."""
     role = engine.start("worker")
-    wait_until(lambda: _rows(str(engine_settings.database_url), WORKERS_ALIVE), timeout=120)
+    engine.wait_for_heartbeat("almanac_workers", role)
     yield engine
     role.stop()
-
-
-WORKERS_ALIVE = "SELECT count(*) FROM almanac_workers WHERE last_seen > now() - interval '10 s'"
-SCHEDULERS_ALIVE = (
-    "SELECT count(*) FROM scheduler_members WHERE last_seen > now() - interval '10 s'"
-)
-
-
-def _rows(database_url: str, query: str) -> int:
-    with psycopg.connect(database_url) as connection:
-        row = connection.execute(query).fetchone()  # type: ignore[arg-type]
-    return int(row[0]) if row else 0
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import asyncpg
 import psutil
 
 from infrastructure.readmodels.registry import PROJECTION_NAMES
-from tests.conftest import REPO
+from tests.support.system import REPO
 
 
 def start_projector(

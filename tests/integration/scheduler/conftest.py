@@ -22,26 +22,17 @@ from domain.skipped_occurrences import SkippedOccurrences
 from infrastructure.eventstore.mapper import decode_event
 from infrastructure.settings import Settings
 from interfaces.bootstrap.runtime import Runtime, open_runtime
-from tests.conftest import REPO, drop_database, migrated_database
+from tests.support.databases import own_settings
 from tests.support.system import System
 from tests.support.waiting import eventually
-
-MODULES = (REPO / "tests" / "fixtures" / "modules",)
 
 
 @pytest.fixture
 def scheduler_settings(servers: tuple[str, str], tmp_path: Path) -> Iterator[Settings]:
-    url, name = migrated_database(servers[0])
-    yield Settings(
-        database_url=url,
-        redis_url=servers[1],
-        redis_prefix=f"almanac-sched-{uuid.uuid4().hex[:10]}",
-        data_dir=tmp_path,
-        modules_path=MODULES,
-        lease_timeout_ms=3000,
-        shutdown_grace_ms=2000,
-    )
-    drop_database(servers[0], name)
+    with own_settings(
+        servers, tmp_path, "sched", lease_timeout_ms=3000, shutdown_grace_ms=2000
+    ) as settings:
+        yield settings
 
 
 @pytest.fixture

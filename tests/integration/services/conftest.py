@@ -26,7 +26,7 @@ from infrastructure.postgres.pool import open_pool
 from infrastructure.worker.protocol import Log
 from infrastructure.worker.slots import SlotPool
 from interfaces.bootstrap.runtime import SystemClock
-from tests.conftest import REPO
+from tests.support.system import REPO
 
 SLOT_COMMAND = (sys.executable, "-m", "interfaces.bootstrap.slot")
 MODULES = Path(__file__).parent / "modules"
