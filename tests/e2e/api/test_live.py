@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -16,6 +15,7 @@ from infrastructure.redis.keys import RedisKeys
 from infrastructure.settings import Settings
 from tests.e2e.api.conftest import new_job
 from tests.e2e.api.test_events_executions import insert_logs
+from tests.support.system import wait_until
 
 
 def _messages(response: httpx.Response) -> Iterator[dict[str, str]]:
@@ -45,7 +45,8 @@ def _stream(
     found: list[dict[str, str]] = []
     thread = threading.Thread(target=_collect, args=(url, headers or {}, wanted, found))
     thread.start()
-    time.sleep(0.5)  # connected and following before anything is emitted
+    # The feed has fixed where it follows from once it sends a line or a keep-alive.
+    wait_until(lambda: any("data" in m or m.get("comment") == "ping" for m in found))
     return thread, found
 
 
@@ -70,7 +71,6 @@ def test_stream_of_matching_events_resumable(http: httpx.Client, api_url: str) -
 
 def test_stream_sends_keepalives_and_sees_system_events(http: httpx.Client, api_url: str) -> None:
     thread, found = _stream(f"{api_url}/api/v1/stream?pattern=job.created", 1)
-    time.sleep(0.7)  # longer than the test keep-alive interval
     job = new_job(http)
     thread.join(15)
     assert any(m.get("comment") == "ping" for m in found)
@@ -95,10 +95,7 @@ def test_log_stream_stored_then_live(
         lines = [json.loads(m["data"]) for m in found if "data" in m]
         assert [line["message"] for line in lines] == ["line 0", "line 1", "line 2"]
         # The client went away: the stream's subscription is closed too (shielded clean-up).
-        deadline = time.monotonic() + 5
-        while client.pubsub_numsub(channel)[0][1] and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert client.pubsub_numsub(channel)[0][1] == 0
+        wait_until(lambda: client.pubsub_numsub(channel)[0][1] == 0, timeout=5)
     assert all(m["event"] == "log" for m in found if "data" in m)
     missing = http.get(f"/api/v1/executions/{uuid.uuid4()}/logs/stream")
     assert missing.status_code == 404
