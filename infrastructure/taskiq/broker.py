@@ -18,7 +18,6 @@ from uuid import UUID
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from taskiq import AckableMessage
-from taskiq.decor import AsyncTaskiqDecoratedTask
 from taskiq.message import TaskiqMessage
 from taskiq_redis import RedisStreamBroker
 
@@ -107,23 +106,14 @@ def build_broker(redis_url: str, keys: RedisKeys, idle_timeout_ms: int) -> Alman
     )
 
 
-async def _run_execution_placeholder(execution_id: str, attempt: int) -> None:
-    """Producers only need the task's name; workers register the real function."""
-    raise NotImplementedError
-
-
 class TaskiqCommandSender:
     """Implements application.ports.CommandSender with taskiq task ids `<execution>:<attempt>`."""
 
     def __init__(self, broker: AlmanacStreamBroker) -> None:
-        self._broker = broker
-        self._task: AsyncTaskiqDecoratedTask[Any, Any] = broker.find_task(
-            RUN_EXECUTION
-        ) or broker.register_task(_run_execution_placeholder, task_name=RUN_EXECUTION)
+        self._broker = broker  # producers need only the task's name, never its function
 
     async def send_run(self, execution_id: UUID, attempt: int) -> None:
-        kicker = self._task.kicker().with_task_id(f"{execution_id}:{attempt}")
-        await kicker.kiq(execution_id=str(execution_id), attempt=attempt)
+        await self.send_runs([(execution_id, attempt)])
 
     async def send_runs(self, runs: Sequence[tuple[UUID, int]]) -> None:
         """The same messages `kiq` sends, in one pipelined round trip."""
