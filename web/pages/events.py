@@ -10,16 +10,16 @@ from litestar import Controller, Response, get
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
-from application.views import BusEventView, EventFilters, EventStats, PageRequest
-from domain.errors import DomainError, InvalidValue
+from application.views import BusEventView, EventFilters, EventStats
+from domain.errors import InvalidValue
 from domain.patterns import EventPattern, validate_pattern
 from web.charts import Point, bar_chart
 from web.pages.support import (
-    PAGE_SIZE,
     Cursor,
     Dashboard,
     blank_to_none,
     caught_up,
+    cursor_page,
     fragment,
     no_fragment,
     page,
@@ -42,7 +42,7 @@ class EventPages(Controller):
     ) -> Template:
         """Events newest first with their payloads, filtered; statistics above; both live."""
         filters, problem = event_filters(name, source, pattern)
-        found = await _page(dashboard, filters, cursor)
+        found = await cursor_page(dashboard.events.list_events, filters, cursor)
         stats = await _stats(dashboard)
         typed = {"name": name or "", "source": source or "", "pattern": pattern or ""}
         context = {"filters": filters, "typed": typed, "problem": problem, "found": found}
@@ -60,7 +60,7 @@ class EventPages(Controller):
         """The first page's rows as they are now (after the live stream reconnects)."""
         await caught_up(dashboard)
         filters, _ = event_filters(name, source, pattern)
-        found = await _page(dashboard, filters, None)
+        found = await cursor_page(dashboard.events.list_events, filters, None)
         return fragment("partials/event_rows.html", events=found.items)
 
     @get("/ui/events/{event_id:uuid}/row")
@@ -86,13 +86,6 @@ class EventPages(Controller):
         """The statistics panel as of now (read models caught up with the store)."""
         await caught_up(dashboard)
         return fragment("partials/event_stats.html", **await _stats(dashboard))
-
-
-async def _page(dashboard: DashboardServices, filters: EventFilters, cursor: str | None) -> Any:
-    try:
-        return await dashboard.events.list_events(filters, PageRequest(PAGE_SIZE, cursor))
-    except DomainError:  # a cursor from another list or edited by hand: start over
-        return await dashboard.events.list_events(filters, PageRequest(PAGE_SIZE))
 
 
 async def _stats(dashboard: DashboardServices) -> dict[str, Any]:

@@ -10,20 +10,18 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from application.views import ExecutionFilters, ExecutionView, JobFilters, PageRequest
-from domain.errors import DomainError
 from domain.execution_values import ExecutionStatus
 from web.pages.support import (
-    PAGE_SIZE,
     Cursor,
     Dashboard,
     as_uuid,
     caught_up,
+    cursor_page,
     fragment,
     no_fragment,
     not_found,
     page,
 )
-from web.services import DashboardServices
 
 Status = Annotated[str | None, QueryParameter(name="status", required=False)]
 JobId = Annotated[str | None, QueryParameter(name="jobId", required=False)]
@@ -43,7 +41,7 @@ class ExecutionPages(Controller):
     ) -> Template:
         """Newest first, filtered by status and job, a cursor page at a time; rows update live."""
         filters = execution_filters(status, job_id)
-        found = await _page(dashboard, filters, cursor)
+        found = await cursor_page(dashboard.executions.list_executions, filters, cursor)
         jobs = await dashboard.jobs.list_jobs(JobFilters(), PageRequest(JOB_CHOICES))
         context = {"filters": filters, "statuses": STATUSES, "jobs": jobs.items, "cursor": cursor}
         return page("executions/list.html", "executions", "Executions", found=found, **context)
@@ -59,7 +57,7 @@ class ExecutionPages(Controller):
         """The first page's rows as they are now (after the live stream reconnects)."""
         await caught_up(dashboard)
         filters = execution_filters(status, job_id)
-        found = await _page(dashboard, filters, None)
+        found = await cursor_page(dashboard.executions.list_executions, filters, None)
         return fragment("partials/execution_rows.html", executions=found.items)
 
     @get("/ui/executions/{execution_id:uuid}/row")
@@ -102,13 +100,6 @@ class ExecutionPages(Controller):
 
 def _detail(execution: ExecutionView) -> dict[str, Any]:
     return {"execution": execution, "active": execution.status in ACTIVE}
-
-
-async def _page(dashboard: DashboardServices, filters: ExecutionFilters, cursor: str | None) -> Any:
-    try:
-        return await dashboard.executions.list_executions(filters, PageRequest(PAGE_SIZE, cursor))
-    except DomainError:  # a cursor from another list or edited by hand: start over
-        return await dashboard.executions.list_executions(filters, PageRequest(PAGE_SIZE))
 
 
 def execution_filters(status: str | None, job_id: str | None) -> ExecutionFilters:

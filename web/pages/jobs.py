@@ -11,16 +11,15 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from application.views import ExecutionFilters, ExecutionView, JobFilters, JobView, PageRequest
-from domain.errors import DomainError
 from web.charts import Point, bar_chart, stacked
 from web.formatting import duration
 from web.pages.support import (
-    PAGE_SIZE,
     Cursor,
     Dashboard,
     as_bool,
     blank_to_none,
     caught_up,
+    cursor_page,
     fragment,
     no_fragment,
     not_found,
@@ -46,7 +45,7 @@ class JobPages(Controller):
     ) -> Template:
         """Jobs by name, filtered by enabled/disabled and module, searched by name."""
         filters = JobFilters(as_bool(enabled), blank_to_none(module_id), blank_to_none(q))
-        found = await _page(dashboard, filters, cursor)
+        found = await cursor_page(dashboard.jobs.list_jobs, filters, cursor)
         modules = await dashboard.modules.list_modules()
         context = {"filters": filters, "modules": modules, "found": found, "cursor": cursor}
         return page("jobs/list.html", "jobs", "Jobs", **context)
@@ -87,13 +86,6 @@ async def _detail(dashboard: DashboardServices, job: JobView) -> dict[str, Any]:
     history = await dashboard.jobs.job_history(job.id)
     context = {"job": job, "runs": runs.items, "history": list(reversed(history))}
     return {**context, **charts(job, runs.items)}
-
-
-async def _page(dashboard: DashboardServices, filters: JobFilters, cursor: str | None) -> Any:
-    try:
-        return await dashboard.jobs.list_jobs(filters, PageRequest(PAGE_SIZE, cursor))
-    except DomainError:  # a cursor from another list or edited by hand: start over
-        return await dashboard.jobs.list_jobs(filters, PageRequest(PAGE_SIZE))
 
 
 def charts(job: JobView, runs: Sequence[ExecutionView]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, cast
 from uuid import UUID
 
@@ -11,6 +12,8 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter, SkipValidation
 from litestar.response import Template
 
+from application.views import Page, PageRequest
+from domain.errors import DomainError
 from web.services import DashboardServices
 
 # Live fragments wait this long for the read models to show the event that triggered them.
@@ -52,6 +55,16 @@ async def caught_up(services: DashboardServices) -> None:
     # Fragments are fetched after the stream announced something, so "now" covers it, and a
     # fragment requested later never shows an older state than one requested earlier.
     await services.sync.wait_for(await services.deps.store.head(), CATCH_UP_SECONDS)
+
+
+async def cursor_page[F, T](
+    list_page: Callable[[F, PageRequest], Awaitable[Page[T]]], filters: F, cursor: str | None
+) -> Page[T]:
+    """The page at `cursor`; a cursor from another list or edited by hand starts over."""
+    try:
+        return await list_page(filters, PageRequest(PAGE_SIZE, cursor))
+    except DomainError:
+        return await list_page(filters, PageRequest(PAGE_SIZE))
 
 
 def as_uuid(text: str | None) -> UUID | None:
