@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from application.commands import CreateJob, DeleteJob, DisableJob, EnableJob, ExecuteJob, UpdateJob
 from application.dependencies import Dependencies, retry_on_conflict
@@ -70,17 +70,25 @@ async def execute_job(command: ExecuteJob, deps: Dependencies) -> Outcome[Execut
 
 def snapshot_of(job: Job, config: Mapping[str, Any] | None = None) -> JobSnapshot:
     """The definition an execution will run with, with an optional config override on top."""
-    definition = job.definition
-    merged = {**definition.config, **(config or {})}
+    return job_snapshot(job.id, job.definition, job.version, config)
+
+
+def job_snapshot(
+    job_id: UUID,
+    definition: JobDefinition,
+    version: int,
+    config: Mapping[str, Any] | None = None,
+) -> JobSnapshot:
+    """A job's definition at `version`, frozen for one execution (config override on top)."""
     return JobSnapshot(
-        job_id=job.id,
+        job_id=job_id,
         job_name=definition.name,
         module_id=definition.module_id,
         handler=definition.handler,
         timeout_ms=definition.timeout_ms,
         retry=definition.retry,
-        config=merged,
-        job_version=job.version,
+        config={**definition.config, **(config or {})},
+        job_version=version,
         webhooks=definition.webhooks,
     )
 

@@ -34,11 +34,10 @@ SCHEDULER = "scheduler"
 
 
 async def request_scheduled_execution(
-    command: RequestScheduledExecution, deps: Dependencies, snapshot: JobSnapshot | None = None
+    command: RequestScheduledExecution, deps: Dependencies, snapshot: JobSnapshot
 ) -> Outcome[Execution | None]:
-    """`snapshot` saves a store read when the caller already knows the job's definition."""
-    job_snapshot = snapshot or await _snapshot(command.job_id, deps)
-    execution = scheduled_execution(command, job_snapshot, deps.clock.now())
+    """`snapshot` is the job's definition as the scheduler knows it (no store read)."""
+    execution = scheduled_execution(command, snapshot, deps.clock.now())
     return await _save_first_decision(execution, deps)
 
 

@@ -13,9 +13,11 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from application.jobs import job_snapshot
 from application.scheduling.plan import RunsInFlight
 from application.views import ExecutionView, JobView, ModuleView, job_definition
 from domain.execution import Execution
+from domain.execution_values import JobSnapshot
 from domain.job import Job
 from domain.job_definition import JobDefinition
 from domain.module import Module, module_id
@@ -41,6 +43,10 @@ class ScheduledJob:
     cursor: datetime | None = None
     next_due: datetime | None = None
     fires: Iterator[datetime] | None = None  # live cron iterator positioned after next_due
+
+    def snapshot(self) -> JobSnapshot:
+        """What a run requested now runs with: the definition as of this point in the log."""
+        return job_snapshot(self.job_id, self.definition, self.version)
 
 
 @dataclass

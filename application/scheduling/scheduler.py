@@ -176,7 +176,7 @@ class CronScheduler:
     ) -> Execution | SkippedOccurrences:
         if isinstance(decision, Fire):
             command = RequestScheduledExecution(job.job_id, decision.instant, decision.wait_for)
-            return scheduled_execution(command, self._snapshot(job), now)
+            return scheduled_execution(command, job.snapshot(), now)
         return SkippedOccurrences.record(job.job_id, decision.reason, [decision.first], at=now)
 
     async def _decide(self, job: ScheduledJob, now: datetime) -> None:
@@ -194,7 +194,7 @@ class CronScheduler:
     async def _carry_out_all(
         self, job: ScheduledJob, decisions: list[Fire | Skip], now: datetime
     ) -> bool:
-        snapshot = self._snapshot(job)
+        snapshot = job.snapshot()
         results = await asyncio.gather(
             *(self._carry_out(job, d, snapshot) for d in decisions), return_exceptions=True
         )
@@ -253,20 +253,6 @@ class CronScheduler:
 
     def _mine(self, job: ScheduledJob) -> bool:
         return self._ownership.owns(job.job_id)
-
-    def _snapshot(self, job: ScheduledJob) -> JobSnapshot:
-        definition = job.definition
-        return JobSnapshot(
-            job_id=job.job_id,
-            job_name=definition.name,
-            module_id=definition.module_id,
-            handler=definition.handler,
-            timeout_ms=definition.timeout_ms,
-            retry=definition.retry,
-            config=dict(definition.config),
-            job_version=job.version,
-            webhooks=definition.webhooks,
-        )
 
     async def _apply_changes(self) -> None:
         changes, self._changes = self._changes, []
