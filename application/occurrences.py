@@ -8,7 +8,6 @@ and drop the request quietly.
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID
 
 from application.commands import (
     RecordSkippedOccurrences,
@@ -17,7 +16,6 @@ from application.commands import (
 )
 from application.dependencies import Dependencies
 from application.errors import ConcurrencyConflict
-from application.jobs import snapshot_of
 from application.results import Outcome
 from domain.execution import Execution
 from domain.execution_values import (
@@ -27,7 +25,6 @@ from domain.execution_values import (
     event_execution_id,
     occurrence_id,
 )
-from domain.job import Job
 from domain.skipped_occurrences import SkippedOccurrences
 
 SCHEDULER = "scheduler"
@@ -56,14 +53,18 @@ def scheduled_execution(
 
 
 async def request_event_execution(
-    command: RequestEventExecution, deps: Dependencies
+    command: RequestEventExecution, deps: Dependencies, snapshot: JobSnapshot
 ) -> Outcome[Execution | None]:
-    """One execution per (job, event), however often the event is delivered."""
+    """One execution per (job, event), however often the event is delivered.
+
+    `snapshot` is the job as of the event's place in the log: a job deleted later in the log
+    still runs for the events that came before, as it would have without lag.
+    """
     event_id = str(command.event["id"])
     trigger = Trigger(TriggerType.EVENT, "event-bus", event_id=event_id)
     execution = Execution.request(
         event_execution_id(command.job_id, event_id),
-        await _snapshot(command.job_id, deps),
+        snapshot,
         trigger,
         at=deps.clock.now(),
         event=dict(command.event),
@@ -83,12 +84,6 @@ async def record_skipped_occurrences(
         estimated=command.estimated,
     )
     return await _save_first_decision(skipped, deps)
-
-
-async def _snapshot(job_id: UUID, deps: Dependencies) -> JobSnapshot:
-    job = await deps.store.load(job_id, Job)
-    job.check_can_run()
-    return snapshot_of(job)
 
 
 async def _save_first_decision[A: Execution | SkippedOccurrences](

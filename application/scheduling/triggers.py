@@ -42,7 +42,7 @@ class TriggerRouter:
         started = 0
         for job in self._matching(envelope, self.listening() if listening is None else listening):
             outcome = await request_event_execution(
-                RequestEventExecution(job.job_id, envelope), self._deps
+                RequestEventExecution(job.job_id, envelope), self._deps, job.snapshot()
             )
             started += outcome.changed
         return started
