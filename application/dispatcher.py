@@ -17,16 +17,10 @@ from typing import Any
 from uuid import UUID
 
 from application.ports import Clock, CommandSender
-from domain.execution import Execution
+from domain.execution import TERMINAL_EVENTS, Execution
 
 log = logging.getLogger(__name__)
 SEND_BATCH = 500
-TERMINAL_TOPICS = {
-    "execution.completed",
-    "execution.failed",
-    "execution.timed-out",
-    "execution.cancelled",
-}
 
 
 class RecentSet:
@@ -66,7 +60,6 @@ class Dispatcher:
 
     def observe(self, event: Any) -> None:
         """Update timers from one store event (call in log order)."""
-        topic: str = type(event).TOPIC
         execution_id: UUID = event.originator_id
         if isinstance(event, Execution.Created):
             self._requested(event)
@@ -74,8 +67,8 @@ class Dispatcher:
             self.schedule(DueRun(event.retry_at, execution_id, event.attempt + 1))
         elif isinstance(event, Execution.AttemptReleased):
             self.schedule(DueRun(event.timestamp, execution_id, event.attempt + 1))
-        if topic in TERMINAL_TOPICS:
-            self._finished(execution_id, cancelled=topic == "execution.cancelled")
+        if isinstance(event, TERMINAL_EVENTS):
+            self._finished(execution_id, cancelled=isinstance(event, Execution.Cancelled))
 
     def schedule(self, run: DueRun, wait_for: UUID | None = None) -> None:
         if wait_for is not None and wait_for not in self.finished:

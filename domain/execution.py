@@ -290,3 +290,7 @@ class Execution(Aggregate):
 
     def _trigger(self, event_class: type[Aggregate.Event], **kwargs: Any) -> None:
         self.trigger_event(event_class, job_id=self.job.job_id, **kwargs)
+
+
+# The events that end an execution: one of them is its last event.
+TERMINAL_EVENTS = (Execution.Completed, Execution.Failed, Execution.TimedOut, Execution.Cancelled)

@@ -16,13 +16,11 @@ from uuid import UUID
 from application.jobs import job_snapshot
 from application.scheduling.plan import RunsInFlight
 from application.views import ExecutionView, JobView, ModuleView, job_definition
-from domain.execution import Execution
+from domain.execution import TERMINAL_EVENTS, Execution
 from domain.execution_values import JobSnapshot
 from domain.job import Job
 from domain.job_definition import JobDefinition
 from domain.module import Module, module_id
-
-TERMINAL = (Execution.Completed, Execution.Failed, Execution.TimedOut, Execution.Cancelled)
 
 
 class Change(Enum):
@@ -84,7 +82,7 @@ class JobDirectory:
             return self._module_event(event)
         if isinstance(event, Execution.Created):
             self._add_run(event.job.job_id, event.originator_id, event.wait_for)
-        elif isinstance(event, TERMINAL):
+        elif isinstance(event, TERMINAL_EVENTS):
             self._finish_run(event.originator_id)
         return []
 
