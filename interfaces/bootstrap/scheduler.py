@@ -35,7 +35,7 @@ from infrastructure.settings import Settings
 from infrastructure.taskiq.broker import TaskiqCommandSender, build_broker
 from infrastructure.webhooks import CompletionWebhooks
 from interfaces.bootstrap.runtime import Runtime, open_runtime
-from interfaces.bootstrap.signals import stop_event
+from interfaces.bootstrap.signals import run_until_stopped, stop_event
 
 log = logging.getLogger(__name__)
 REAP_INTERVAL = 2.0
@@ -71,7 +71,7 @@ async def serve_scheduler(settings: Settings) -> None:
                 *_services(runtime, read, keys, broker),
             ]
             try:
-                await _until_stopped(stop, services)
+                await run_until_stopped(stop, services)
             finally:
                 with contextlib.suppress(Exception):
                     await ownership.leave()
@@ -131,17 +131,3 @@ def _retention(runtime: Runtime, read: ReadModels) -> Callable[[], Coroutine[Any
             await asyncio.sleep(RETENTION_INTERVAL)
 
     return loop
-
-
-async def _until_stopped(stop: asyncio.Event, services: list[Coroutine[Any, Any, None]]) -> None:
-    tasks = [asyncio.create_task(service) for service in services]
-    waiter = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait({*tasks, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    for task in (*tasks, waiter):
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    for task in done:
-        if task is not waiter and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]
