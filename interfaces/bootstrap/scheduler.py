@@ -124,8 +124,7 @@ def _retention(runtime: Runtime, read: ReadModels) -> Callable[[], Coroutine[Any
         while True:
             cutoff = runtime.deps.clock.now() - timedelta(days=days)
             try:
-                deleted = await read.retention.delete_events_before(cutoff)
-                log.info("retention: removed %d events older than %d days", deleted, days)
+                await read.retention.delete_events_before(cutoff)  # it logs what it removed
             except Exception as error:  # tried again tomorrow; events are only kept longer
                 log.warning("retention failed: %s", error)
             await asyncio.sleep(RETENTION_INTERVAL)
