@@ -13,25 +13,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 
 import httpx
 import psutil
-import psycopg
-
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-
-from infrastructure.postgres.migrations import migrate  # noqa: E402
+from harness import REPO, Roles, free_port, fresh_database, healthy, role_env, wait_for
 
 MODULES = REPO / "ops" / "examples" / "modules"
 MODULE, HANDLER = "examples", "jobs/heartbeat.py"
@@ -113,74 +102,35 @@ def bench_api(
     concurrency: int = 32,
 ) -> ApiBenchResult:
     """The whole measurement on scratch servers; what `make bench` calls."""
-    with scratch_database(server_url) as database_url:
-        asyncio.run(migrate(database_url))
-        with running_api(database_url, redis_url) as (base_url, api_pid):
-            asyncio.run(seed_jobs(base_url, jobs))
-            api = psutil.Process(api_pid)
-            before = sum(api.cpu_times()[:2])
-            result = asyncio.run(
-                measure_list_jobs(base_url, requests=requests, concurrency=concurrency)
-            )
-            spent = sum(api.cpu_times()[:2]) - before
-            return replace(result, api_cpu_ms_per_request=round(spent * 1000 / requests, 3))
-
-
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    name = f"almanac_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{server_url.rpartition('/')[0]}/{name}"
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with (
+        fresh_database(server_url) as database_url,
+        running_api(database_url, redis_url) as (base_url, api_pid),
+    ):
+        asyncio.run(seed_jobs(base_url, jobs))
+        api = psutil.Process(api_pid)
+        before = sum(api.cpu_times()[:2])
+        result = asyncio.run(
+            measure_list_jobs(base_url, requests=requests, concurrency=concurrency)
+        )
+        spent = sum(api.cpu_times()[:2]) - before
+        return replace(result, api_cpu_ms_per_request=round(spent * 1000 / requests, 3))
 
 
 @contextmanager
 def running_api(database_url: str, redis_url: str) -> Iterator[tuple[str, int]]:
     """`almanac projector` and `almanac api` on a free port; the API's base URL and pid."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "ALMANAC_REDIS_PREFIX": f"almanac-bench-{uuid.uuid4().hex[:8]}",
-        "ALMANAC_PORT": str(port),
-        "ALMANAC_LOG_LEVEL": "WARNING",
-        "MODULES_PATH": str(MODULES),
-    }
-    role = [sys.executable, "-m", "interfaces.cli"]
-    projector = subprocess.Popen([*role, "projector"], env=env, cwd=REPO)
-    api = subprocess.Popen([*role, "api"], env=env, cwd=REPO)
+    port = free_port()
+    roles = Roles(
+        role_env(database_url, redis_url, ALMANAC_PORT=str(port), MODULES_PATH=str(MODULES))
+    )
     try:
+        roles.start("projector")
+        api = roles.start("api")
         base_url = f"http://127.0.0.1:{port}"
-        _wait_until_up(base_url)
+        wait_for(lambda: healthy(base_url), 60, "the API")
         yield base_url, api.pid
     finally:
-        for process in (api, projector):
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
-
-
-def _wait_until_up(base_url: str, within: float = 60) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the API did not come up")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+        roles.stop()
 
 
 def main() -> None:

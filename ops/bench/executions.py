@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from harness import REPO, Roles, free_port, percentiles, role_env, wait_for
+from harness import REPO, Roles, free_port, healthy, percentiles, role_env, wait_for
 from redis.asyncio import Redis
 from taskiq_redis import RedisStreamBroker
 
@@ -35,17 +35,10 @@ def almanac_throughput(
         for _ in range(workers):
             roles.start("worker")
         base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _healthy(base), 60, "the API")
+        wait_for(lambda: healthy(base), 60, "the API")
         return asyncio.run(_measure(base, database_url, total))
     finally:
         roles.stop()
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return httpx.get(base + "/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 async def _measure(base: str, database_url: str, total: int) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 import httpx
-from harness import Roles, free_port, percentiles, role_env, wait_for
+from harness import Roles, free_port, healthy, percentiles, role_env, wait_for
 
 QUIET_RATE = 20
 SECONDS = 10
@@ -36,17 +36,10 @@ def benchmark_flood(database_url: str, redis_url: str) -> dict[str, Any]:
         roles.start("projector")
         roles.start("api")
         base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _healthy(base), 60, "the API")
+        wait_for(lambda: healthy(base), 60, "the API")
         return asyncio.run(_measure(base))
     finally:
         roles.stop()
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return httpx.get(base + "/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 async def _measure(base: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
 from infrastructure.postgres.migrations import migrate  # noqa: E402
@@ -113,6 +114,14 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     return {"p50": statistics.median(ordered), "p99": p99, "max": ordered[-1]}
+
+
+def healthy(base_url: str) -> bool:
+    """Whether the API at `base_url` answers its health check."""
+    try:
+        return httpx.get(base_url + "/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def wait_for(check: object, timeout: float, what: str) -> None:

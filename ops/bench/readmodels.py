@@ -16,13 +16,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.util import find_spec
+from typing import Any
 
-from harness import REPO, fresh_database, servers
+from harness import REPO, fresh_database, servers, wait_for
 from redis import Redis
 
 from infrastructure.postgres.leadership import lock_key
@@ -98,14 +98,8 @@ def wait_until_leading(database_url: str) -> None:
         "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
         "AND ((classid::bigint << 32) | objid::bigint) = ANY(%s)"
     )
-    deadline = time.monotonic() + 60
     with psycopg.connect(database_url, autocommit=True) as connection:
-        while time.monotonic() < deadline:
-            row = connection.execute(held, (keys,)).fetchone()
-            if row is not None and row[0] >= len(keys):
-                return
-            time.sleep(0.1)
-    raise RuntimeError("the projector did not take the lead within 60 s")
+        wait_for(lambda: _count(connection, held, keys) >= len(keys), 60, "the projector's lead")
 
 
 def wait_until_caught_up(database_url: str) -> None:
@@ -117,14 +111,13 @@ def wait_until_caught_up(database_url: str) -> None:
         "SELECT count(*) FROM almanac_positions WHERE name = ANY(%s) AND position >= "
         "(SELECT coalesce(max(notification_id), 0) FROM almanac_events)"
     )
-    deadline = time.monotonic() + 300
     with psycopg.connect(database_url, autocommit=True) as connection:
-        while time.monotonic() < deadline:
-            row = connection.execute(done, (names,)).fetchone()
-            if row is not None and row[0] == len(names):
-                return
-            time.sleep(0.2)
-    raise RuntimeError("the projector did not catch up within 300 s")
+        wait_for(lambda: _count(connection, done, names) == len(names), 300, "the projector")
+
+
+def _count(connection: Any, query: str, names: list[Any]) -> int:
+    row = connection.execute(query, (names,)).fetchone()
+    return int(row[0]) if row else 0
 
 
 if __name__ == "__main__":
