@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -72,3 +72,17 @@ class EventRetention(Protocol):
     """Removes bus events older than a cutoff from history, statistics, stream and store."""
 
     async def delete_events_before(self, cutoff: datetime) -> int: ...
+
+
+async def every[F, T](
+    list_page: Callable[[F, PageRequest], Awaitable[Page[T]]], filters: F, batch: int = 500
+) -> AsyncIterator[T]:
+    """Every item a list query finds, fetched page by page (for processes, not for clients)."""
+    cursor: str | None = None
+    while True:
+        page = await list_page(filters, PageRequest(limit=batch, cursor=cursor))
+        for item in page.items:
+            yield item
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor

@@ -15,8 +15,8 @@ from application.dependencies import Dependencies
 from application.errors import NotFound
 from application.executions import report_worker_lost
 from application.ports import WorkerLiveness
-from application.queries import ExecutionQueries
-from application.views import ExecutionFilters, PageRequest
+from application.queries import ExecutionQueries, every
+from application.views import ExecutionFilters
 from domain.errors import InvalidTransition
 
 log = logging.getLogger(__name__)
@@ -29,21 +29,14 @@ async def reap_lost_attempts(
     live = await workers.live_workers(lease_seconds)
     now = deps.clock.now()
     reported = 0
-    cursor: str | None = None
-    while True:
-        page = await queries.list_executions(
-            ExecutionFilters(status="RUNNING"), PageRequest(limit=500, cursor=cursor)
-        )
-        for execution in page.items:
-            attempt = execution.attempts[-1] if execution.attempts else None
-            if attempt is None or attempt.worker in live:
-                continue
-            if (now - attempt.started_at).total_seconds() < lease_seconds:
-                continue  # its worker may have registered after our liveness snapshot
-            reported += await _report(execution.id, attempt.number, attempt.worker, deps)
-        if page.next_cursor is None:
-            return reported
-        cursor = page.next_cursor
+    async for execution in every(queries.list_executions, ExecutionFilters(status="RUNNING")):
+        attempt = execution.attempts[-1] if execution.attempts else None
+        if attempt is None or attempt.worker in live:
+            continue
+        if (now - attempt.started_at).total_seconds() < lease_seconds:
+            continue  # its worker may have registered after our liveness snapshot
+        reported += await _report(execution.id, attempt.number, attempt.worker, deps)
+    return reported
 
 
 async def _report(execution_id: UUID, attempt: int, worker: str, deps: Dependencies) -> int:
