@@ -87,7 +87,7 @@ class System:
             dead = [role.name for role in watched if role.process.poll() is not None]
             assert not dead, f"roles stopped during start-up: {dead}"
             with psycopg.connect(str(self.settings.database_url)) as connection:
-                row = connection.execute(query).fetchone()  # type: ignore[arg-type]
+                row = connection.execute(query).fetchone()
             return bool(row and row[0])
 
         wait_until(beating, timeout=timeout)

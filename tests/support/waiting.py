@@ -3,19 +3,42 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any, overload
 
 
+@overload
 async def eventually[T](
-    check: Callable[[], Awaitable[T]], timeout: float = 20, interval: float = 0.05
-) -> T:
-    """Await `check` until it returns something truthy; fail with its last value after `timeout`."""
+    check: Callable[[], Awaitable[T]],
+    timeout: float = ...,
+    interval: float = ...,
+    what: str = ...,
+) -> T: ...
+
+
+@overload
+async def eventually[T](
+    check: Callable[[], T], timeout: float = ..., interval: float = ..., what: str = ...
+) -> T: ...
+
+
+async def eventually(
+    check: Callable[[], Any],
+    timeout: float = 20,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> Any:
+    """Poll `check` (plain or async) until it gives something truthy; fail with its last value
+    after `timeout`."""
     deadline = time.monotonic() + timeout
-    value = await check()
-    while not value:
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s (last value: {value!r})")
+            raise AssertionError(f"{what} not met within {timeout} s (last value: {value!r})")
         await asyncio.sleep(interval)
-        value = await check()
-    return value

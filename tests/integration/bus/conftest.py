@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import os
 import signal
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,23 +22,9 @@ from infrastructure.redis.relay import RedisStreamRelay
 from infrastructure.settings import Settings
 from interfaces.bootstrap.runtime import Runtime, open_runtime
 from tests.support.system import REPO
+from tests.support.waiting import eventually
 
 SUBSCRIBER_SCRIPT = Path(__file__).with_name("subscriber_process.py")
-
-
-async def eventually(
-    probe: Callable[[], Any], *, timeout: float = 10.0, every: float = 0.02
-) -> Any:
-    """Poll until `probe` returns (or its awaitable gives) something truthy, within `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        value = await result if inspect.isawaitable(result) else result
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still {value!r} after {timeout} s")
-        await asyncio.sleep(every)
 
 
 class Relay:

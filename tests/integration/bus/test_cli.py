@@ -13,7 +13,8 @@ from infrastructure.redis.subscriber_admin import RedisSubscriberAdmin
 from infrastructure.redis.subscribers import DurableOptions
 from interfaces.bootstrap.bus import open_bus
 from interfaces.bootstrap.runtime import Runtime
-from tests.integration.bus.conftest import Child, Relay, eventually
+from tests.integration.bus.conftest import Child, Relay
+from tests.support.waiting import eventually
 
 CLI = ("-m", "interfaces.cli.subscribe")
 

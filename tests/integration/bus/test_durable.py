@@ -16,7 +16,8 @@ from infrastructure.redis.subscriber_admin import RedisSubscriberAdmin
 from infrastructure.redis.subscribers import DurableOptions
 from interfaces.bootstrap.bus import open_bus
 from interfaces.bootstrap.runtime import Runtime
-from tests.integration.bus.conftest import SUBSCRIBER_SCRIPT, Child, Relay, eventually
+from tests.integration.bus.conftest import SUBSCRIBER_SCRIPT, Child, Relay
+from tests.support.waiting import eventually
 
 FAST = DurableOptions(retry=RetryPolicy((0.01,)), lease_ms=1000, batch=10)
 

@@ -17,7 +17,8 @@ from infrastructure.redis.bus import RedisEventBus
 from infrastructure.redis.keys import RedisKeys
 from interfaces.bootstrap.bus import open_bus, open_redis_bus
 from interfaces.bootstrap.runtime import Runtime
-from tests.integration.bus.conftest import SUBSCRIBER_SCRIPT, Child, Relay, eventually
+from tests.integration.bus.conftest import SUBSCRIBER_SCRIPT, Child, Relay
+from tests.support.waiting import eventually
 
 
 async def save_job(runtime: Runtime) -> Job:

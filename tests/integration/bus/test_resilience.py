@@ -9,7 +9,8 @@ from infrastructure.redis.bus import RedisEventBus
 from infrastructure.redis.keys import RedisKeys
 from infrastructure.redis.subscribers import DurableOptions
 from interfaces.bootstrap.runtime import Runtime
-from tests.integration.bus.conftest import Relay, eventually
+from tests.integration.bus.conftest import Relay
+from tests.support.waiting import eventually
 
 OPTIONS = DurableOptions(retry=RetryPolicy((0.01,)), lease_ms=2000)
 

@@ -1,13 +1,11 @@
-"""`almanac projector` as a real process, and polling helpers with deadlines (no sleeps)."""
+"""`almanac projector` as a real process, and what its progress looks like in the database."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -51,17 +49,6 @@ def postgres_connections(process: subprocess.Popen[bytes], database_url: str) ->
     except psutil.NoSuchProcess:
         return 0
     return sum(1 for c in found if c.raddr and c.raddr.port == port and c.status == "ESTABLISHED")
-
-
-async def eventually(condition: Callable[[], Awaitable[bool]], within: float, what: str) -> float:
-    """Poll until `condition` holds; returns the seconds it took (AssertionError after `within`)."""
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    while not await condition():
-        if loop.time() - started > within:
-            raise AssertionError(f"not within {within} s: {what}")
-        await asyncio.sleep(0.05)
-    return loop.time() - started
 
 
 async def head(pool: asyncpg.Pool) -> int:

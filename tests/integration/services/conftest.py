@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +19,8 @@ from application.bus import emit_event
 from application.commands import EmitEvent
 from application.dependencies import Dependencies
 from application.worker import HandlerResult, RunRequest, StopSignal
-from infrastructure.eventstore.factory import build_application, postgres_env
 from infrastructure.eventstore.store import EventsourcingStore
 from infrastructure.modules.catalog import FilesystemModuleCatalog
-from infrastructure.postgres.pool import open_pool
 from infrastructure.worker.protocol import Log
 from infrastructure.worker.slots import SlotPool
 from interfaces.bootstrap.runtime import SystemClock
@@ -34,21 +32,16 @@ EXAMPLES = REPO / "ops" / "examples" / "modules"
 
 
 @pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await open_pool(database_url, max_size=4)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[EventsourcingStore]:
-    store = EventsourcingStore(build_application(postgres_env(database_url, pool_size=2)), 2)
-    yield store
-    store.close()
-
-
-@pytest.fixture
 def deps(store: EventsourcingStore) -> Dependencies:
+    return _deps(store)
+
+
+@pytest.fixture
+def fresh_deps(fresh_store: EventsourcingStore) -> Dependencies:
+    return _deps(fresh_store)
+
+
+def _deps(store: EventsourcingStore) -> Dependencies:
     return Dependencies(store, SystemClock(), FilesystemModuleCatalog(()), random.random)
 
 

@@ -7,28 +7,21 @@ import contextlib
 import hashlib
 import hmac
 import json
-import random
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from uuid import uuid4
 
 import asyncpg
-import pytest
 
 from application.dependencies import Dependencies
 from domain.execution import Execution
 from domain.execution_values import ErrorInfo, JobSnapshot, Trigger, TriggerType
 from domain.retry import RetryPolicy
-from infrastructure.eventstore.factory import build_application, postgres_env
-from infrastructure.eventstore.store import EventsourcingStore
-from infrastructure.modules.catalog import FilesystemModuleCatalog
-from infrastructure.postgres.pool import open_pool
 from infrastructure.postgres.positions import Positions
 from infrastructure.webhooks import Backoff, CompletionWebhooks
-from interfaces.bootstrap.runtime import SystemClock
 from tests.integration.services.conftest import bus_events
 from tests.integration.services.servers import http_server
+from tests.support.waiting import eventually
 
 SECRET = "completion-secret"
 FAST = Backoff(attempts=3, base=0.01, ceiling=0.02)
@@ -44,20 +37,6 @@ def running(*webhooks: str) -> Execution:
     return execution
 
 
-@pytest.fixture
-async def fresh_pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await open_pool(fresh_database_url, max_size=4)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-def fresh_deps(fresh_database_url: str) -> Iterator[Dependencies]:
-    store = EventsourcingStore(build_application(postgres_env(fresh_database_url, 2)), 2)
-    yield Dependencies(store, SystemClock(), FilesystemModuleCatalog(()), random.random)
-    store.close()
-
-
 @contextlib.asynccontextmanager
 async def following(follower: CompletionWebhooks) -> AsyncIterator[None]:
     task = asyncio.create_task(follower.run())
@@ -67,13 +46,6 @@ async def following(follower: CompletionWebhooks) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-async def until(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.05)
 
 
 async def test_finished_executions_are_posted_signed_retried_and_recorded(
@@ -95,15 +67,23 @@ async def test_finished_executions_are_posted_signed_retried_and_recorded(
                 fresh_pool, fresh_database_url, fresh_deps, SECRET, backoff=FAST, poll_interval=0.1
             )
 
-        async def three_recorded() -> bool:
-            return len(await bus_events(fresh_pool, "webhook.")) == 3
+        def recorded(count: int) -> Callable[[], Awaitable[bool]]:
+            async def check() -> bool:
+                return len(await bus_events(fresh_pool, "webhook.")) >= count
+
+            return check
 
         async with following(follower()):
-            await until(three_recorded)
+            await eventually(recorded(3), timeout=10)
         posts = len(web.received)
-        async with following(follower()):  # a restart resumes after what it delivered
-            await asyncio.sleep(0.5)
-        assert len(web.received) == posts
+        late = running(f"{web.url}/late")
+        late.complete(1, None, at=datetime.now(UTC))
+        await fresh_deps.store.save(late)
+        # A restart resumes after what it delivered: once the later execution's webhook is
+        # recorded, a replay of the earlier ones would have been posted before it.
+        async with following(follower()):
+            await eventually(recorded(4), timeout=10)
+        assert len(web.received) == posts + 1
 
     [done] = web.posts("/done")
     envelope = json.loads(done.body)
@@ -126,6 +106,7 @@ async def test_finished_executions_are_posted_signed_retried_and_recorded(
     assert outcomes == [
         ("webhook.delivered", f"{web.url}/done", 200, 1),
         ("webhook.delivered", f"{web.url}/flaky", 200, 2),
+        ("webhook.delivered", f"{web.url}/late", 200, 1),
         ("webhook.failed", f"{web.url}/down", 500, 3),  # its token is not recorded
     ]
     assert await Positions(fresh_pool).get("webhooks") > 0
@@ -147,7 +128,7 @@ async def test_without_a_secret_nothing_is_sent_and_the_reason_is_recorded(
             return bool(await bus_events(fresh_pool, "webhook."))
 
         async with following(follower):
-            await until(recorded)
+            await eventually(recorded, timeout=10)
         assert web.received == []
     [event] = await bus_events(fresh_pool, "webhook.")
     assert event["name"] == "webhook.failed"

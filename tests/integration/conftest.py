@@ -1,4 +1,4 @@
-"""Fixtures for read-model tests: a pool, the real event store, and a projector in-process."""
+"""Pools and real event stores over the run's database, or over a database of the test's own."""
 
 from __future__ import annotations
 
