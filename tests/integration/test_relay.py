@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -28,7 +27,7 @@ from infrastructure.eventstore.store import EventsourcingStore
 from infrastructure.postgres.pool import open_pool
 from infrastructure.redis.keys import RedisKeys
 from infrastructure.redis.relay import RedisStreamRelay
-from tests.support.system import REPO
+from tests.support.system import REPO, wait_until
 from tests.support.waiting import eventually
 
 TOTAL = 10_000
@@ -170,11 +169,13 @@ def _start_redis(folder: Path, port: int) -> subprocess.Popen[bytes]:
         cwd=REPO,
     )
     client = sync_redis.Redis(port=port)
-    for _ in range(200):
+
+    def answers() -> bool:
         with contextlib.suppress(sync_redis.ConnectionError):
-            if client.ping():
-                break
-        time.sleep(0.05)
+            return bool(client.ping())
+        return False
+
+    wait_until(answers, timeout=10)
     return server
 
 
