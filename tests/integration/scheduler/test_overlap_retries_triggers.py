@@ -56,7 +56,18 @@ async def test_overlap_policies_skip_queue_and_allow(runtime: Runtime, system: S
         )
         for policy in OverlapPolicy
     }
-    await asyncio.sleep(8)
+
+    async def each_policy_showed() -> bool:
+        """Runs overlapped under ALLOW, and SKIP and QUEUE each held one back."""
+        skipped = {s.job_id for s in await skip_records(runtime) if s.reason is SkipReason.OVERLAP}
+        queue = await runs_of(runtime, jobs[OverlapPolicy.QUEUE])
+        return (
+            {jobs[OverlapPolicy.SKIP], jobs[OverlapPolicy.QUEUE]} <= skipped
+            and any(run.wait_for is not None for run in queue)
+            and overlapping(intervals(await runs_of(runtime, jobs[OverlapPolicy.ALLOW])))
+        )
+
+    await eventually(each_policy_showed, timeout=60)
     system.close()
 
     skips = [s for s in await skip_records(runtime) if s.reason is SkipReason.OVERLAP]
