@@ -14,7 +14,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from domain.errors import InvalidValue
@@ -49,13 +49,12 @@ class Event:
 
     def envelope(self) -> dict[str, Any]:
         """The public JSON shape again (createdAt in ISO-8601 UTC with a Z)."""
-        moment = self.created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return {
             "id": self.id,
             "name": self.name,
             "source": self.source,
             "payload": self.payload,
-            "createdAt": moment,
+            "createdAt": iso(self.created_at),
             "position": self.position,
         }
 
@@ -137,6 +136,11 @@ class SubscriberAdmin(Protocol):
 
 class SubscriberRunning(Exception):
     """A running subscriber is not deleted unless forced: it would recreate its group at once."""
+
+
+def iso(moment: datetime) -> str:
+    """The envelope's time format: ISO-8601 in UTC with milliseconds and a Z."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 async def call_handler(handler: Handler, event: Event) -> None:

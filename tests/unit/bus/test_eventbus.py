@@ -31,6 +31,8 @@ def test_an_event_is_the_typed_envelope_and_turns_back_into_it() -> None:
         "123",
     )
     assert EVENT.envelope() == ENVELOPE
+    berlin = Event.from_envelope({**ENVELOPE, "createdAt": "2026-11-29T11:00:00.123+01:00"})
+    assert berlin.envelope()["createdAt"] == ENVELOPE["createdAt"]
 
 
 def test_stream_entries_decode_and_a_bad_entry_is_none_not_an_error() -> None:
