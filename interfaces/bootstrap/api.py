@@ -55,11 +55,14 @@ class PostgresMetrics:
 async def open_api_services(settings: Settings) -> AsyncIterator[ApiServices]:
     """Everything the HTTP interface needs, opened and closed with the app."""
     async with open_runtime(settings) as runtime:
-        await register_all(runtime)
         keys = RedisKeys(settings.redis_prefix)
         async with open_read_models(
             runtime.pool, runtime.database_url, runtime.redis, settings.redis_prefix
         ) as read:
+            # The modules' jobs are listed from the first request on (bounded wait).
+            position = await register_all(runtime)
+            if position > 0:
+                await read.sync.wait_for(position)
             yield ApiServices(
                 deps=runtime.deps,
                 jobs=read.jobs,

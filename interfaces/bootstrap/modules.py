@@ -7,16 +7,10 @@ import logging
 from application.commands import RegisterModule
 from application.modules import register_module
 from infrastructure.handler_services.module_database import ensure_module_database
-from infrastructure.settings import Settings
-from interfaces.bootstrap.runtime import Runtime, open_runtime
+from interfaces.bootstrap.runtime import Runtime
 
 log = logging.getLogger(__name__)
 ACTOR = "module-sync"
-
-
-async def sync_modules(settings: Settings) -> None:
-    async with open_runtime(settings, pool_size=2, store_threads=2) as runtime:
-        await register_all(runtime)
 
 
 async def register_all(runtime: Runtime) -> int:

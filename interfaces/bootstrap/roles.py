@@ -14,15 +14,15 @@ log = logging.getLogger(__name__)
 
 
 def run_all(settings: Settings) -> int:
-    """Start embedded servers when no servers are configured, migrate, then supervise roles."""
-    import asyncio
+    """Start embedded servers when no servers are configured, migrate, then supervise roles.
 
-    from interfaces.bootstrap.modules import sync_modules
+    The API role registers the modules as it starts, as it does when run on its own.
+    """
+    import asyncio
 
     with ExitStack() as stack:
         settings = _with_servers(settings, stack)
         asyncio.run(_prepare(settings))
-        asyncio.run(sync_modules(settings))
         env = dict(os.environ)
         env["DATABASE_URL"] = str(settings.database_url)
         env["REDIS_URL"] = str(settings.redis_url)
