@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 RETRY_MS = 3000
 Services = NamedDependency[ApiServices]
 Pattern = Annotated[str, QueryParameter(name="pattern", max_length=200, description="e.g. job.**")]
-LastEventId = Annotated[str | None, HeaderParameter(name="Last-Event-ID")]
+LAST_EVENT_ID = "Last-Event-ID"
+LastEventId = Annotated[str | None, HeaderParameter(name=LAST_EVENT_ID)]
 After = Annotated[
     int, QueryParameter(name="after", ge=0, le=2**63 - 1, description="seq of the last line seen")
 ]
@@ -61,7 +62,7 @@ class LiveController(Controller):
         identifier = path_id(execution_id, "execution")
         if await services.executions.get_execution(identifier) is None:
             raise ProblemError(404, f"no execution with id {execution_id!r}")
-        start = _position(last_event_id, "Last-Event-ID")
+        start = _position(last_event_id)
         feed = services.live_logs.follow(
             str(identifier), start or after, services.keepalive_seconds
         )
@@ -94,13 +95,14 @@ async def _shielded(close: Any) -> None:
         await close()
 
 
-def _position(raw: str | None, name: str = "Last-Event-ID") -> int | None:
+def _position(raw: str | None) -> int | None:
+    """The position a Last-Event-ID header names, or None when there is none."""
     if raw is None or not raw.strip():
         return None
     try:
         value = int(raw.strip())
     except ValueError:
-        raise invalid([FieldError(name, "must be a position (a whole number)")]) from None
+        raise invalid([FieldError(LAST_EVENT_ID, "must be a position (a whole number)")]) from None
     if value < 0:
-        raise invalid([FieldError(name, "must not be negative")])
+        raise invalid([FieldError(LAST_EVENT_ID, "must not be negative")])
     return value

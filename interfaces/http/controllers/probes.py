@@ -36,7 +36,7 @@ async def metrics(services: Services) -> Response[bytes]:
         families = await _gauges(services)
     except UNAVAILABLE as error:
         log.warning("metrics without gauges: %s", error)
-        families = [_gauge("almanac_backends_up", "1 when the gauges could be read", {(): 0})]
+        families = [_gauge("almanac_backends_up", "1 when the gauges could be read", 0)]
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Snapshot(families))
     text = generate_latest(REGISTRY) + generate_latest(registry)
@@ -48,25 +48,18 @@ async def _gauges(services: ApiServices) -> list[Metric]:
     counts = await services.metrics.execution_counts()
     lag = await services.metrics.projection_lag()
     return [
-        _gauge("almanac_backends_up", "1 when the gauges could be read", {(): 1}),
-        _gauge(
-            "almanac_queue_length", "Executions waiting to run (PENDING)", {(): overview.pending}
-        ),
-        _gauge("almanac_executions_running", "Executions RUNNING now", {(): overview.running}),
-        _gauge(
-            "almanac_worker_slots", "Handler slots of live workers", {(): overview.worker_slots}
-        ),
-        _gauge("almanac_busy_slots", "Worker slots in use", {(): overview.busy_slots}),
+        _gauge("almanac_backends_up", "1 when the gauges could be read", 1),
+        _gauge("almanac_queue_length", "Executions waiting to run (PENDING)", overview.pending),
+        _gauge("almanac_executions_running", "Executions RUNNING now", overview.running),
+        _gauge("almanac_worker_slots", "Handler slots of live workers", overview.worker_slots),
+        _gauge("almanac_busy_slots", "Worker slots in use", overview.busy_slots),
         _labelled("almanac_executions", "Executions by status", "status", counts),
         _labelled("almanac_projection_lag", "Events a projection is behind", "projection", lag),
     ]
 
 
-def _gauge(name: str, doc: str, values: Mapping[tuple[str, ...], float]) -> Metric:
-    family = GaugeMetricFamily(name, doc)
-    for _labels, value in values.items():
-        family.add_metric([], value)
-    return family
+def _gauge(name: str, doc: str, value: float) -> Metric:
+    return GaugeMetricFamily(name, doc, value=value)
 
 
 def _labelled(name: str, doc: str, label: str, values: Mapping[str, int]) -> Metric:
