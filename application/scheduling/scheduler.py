@@ -209,20 +209,19 @@ class CronScheduler:
                 command = RequestScheduledExecution(job.job_id, decision.instant, decision.wait_for)
                 await request_scheduled_execution(command, self._deps, snapshot=snap)
             else:
-                await self._record_skip(job.job_id, decision)
+                await self._record_skip(job, decision)
         except Exception as error:
             log.warning("could not decide %s for job %s: %s", decision, job.job_id, error)
             raise
 
-    async def _record_skip(self, job_id: UUID, skip: Skip) -> None:
+    async def _record_skip(self, job: ScheduledJob, skip: Skip) -> None:
         """Record the skip; if its first occurrence was decided already (a cursor saved just
         before another decision), the record starts at the next one instead."""
-        job = self.directory.jobs.get(job_id)
-        cron = job.definition.cron if job else None
+        cron = job.definition.cron
         while True:
             instants = [skip.first] if skip.first == skip.last else [skip.first, skip.last]
             command = RecordSkippedOccurrences(
-                job_id, skip.reason, instants, skip.count, skip.estimated
+                job.job_id, skip.reason, instants, skip.count, skip.estimated
             )
             outcome = await record_skipped_occurrences(command, self._deps)
             if outcome.changed or cron is None or skip.first >= skip.last:
@@ -278,7 +277,7 @@ class CronScheduler:
         skip = disabled_period(job.definition, cursor, at, reason)
         if skip is not None:
             with contextlib.suppress(Exception):  # at worst the record is missing, never doubled
-                await self._record_skip(job.job_id, skip)
+                await self._record_skip(job, skip)
         self._advance(job, max(cursor, at))
 
     async def _reschedule_all(self) -> None:
