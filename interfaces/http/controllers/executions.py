@@ -101,9 +101,7 @@ class ExecutionController(Controller):
         limit: LogLimit = 1000,
     ) -> LogPage:
         """Log lines after seq `after`, oldest first."""
-        identifier = path_id(execution_id, "execution")
-        if await services.executions.get_execution(identifier) is None:
-            raise _not_found(execution_id)
+        identifier = await known_execution(services, execution_id)
         lines = await services.executions.execution_logs(identifier, after, limit)
         items = [LogLineResponse(**_fields(line)) for line in lines]
         return LogPage(items, items[-1].seq if len(items) == limit else None)
@@ -111,9 +109,7 @@ class ExecutionController(Controller):
     @get("/{execution_id:str}/history", responses=errors(404))
     async def history(self, execution_id: FromPath[str], services: Services) -> HistoryResponse:
         """The execution's own events in order: requested, attempts, outcome."""
-        identifier = path_id(execution_id, "execution")
-        if await services.executions.get_execution(identifier) is None:
-            raise _not_found(execution_id)
+        identifier = await known_execution(services, execution_id)
         return render_history(await services.deps.store.history(identifier))
 
 
@@ -123,6 +119,14 @@ async def execution_answer(
     """The execution after a command, as the next GET will show it."""
     view = await view_after(services, outcome, services.executions.get_execution, execution_view)
     return Response(execution_body(view), status_code=status)
+
+
+async def known_execution(services: ApiServices, execution_id: str) -> UUID:
+    """The id of an execution the read model knows, or a 404."""
+    identifier = path_id(execution_id, "execution")
+    if await services.executions.get_execution(identifier) is None:
+        raise _not_found(execution_id)
+    return identifier
 
 
 def _fields(line: Any) -> dict[str, Any]:

@@ -19,9 +19,9 @@ from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from domain.patterns import validate_pattern
+from interfaces.http.controllers.executions import known_execution
 from interfaces.http.openapi import errors
-from interfaces.http.params import path_id
-from interfaces.http.problems import UNAVAILABLE, FieldError, ProblemError, invalid
+from interfaces.http.problems import UNAVAILABLE, FieldError, invalid
 from interfaces.http.services import ApiServices
 
 log = logging.getLogger(__name__)
@@ -59,9 +59,7 @@ class LiveController(Controller):
         last_event_id: LastEventId = None,
     ) -> ServerSentEvent:
         """Log lines of one execution: the stored ones after `after`, then new ones, live."""
-        identifier = path_id(execution_id, "execution")
-        if await services.executions.get_execution(identifier) is None:
-            raise ProblemError(404, f"no execution with id {execution_id!r}")
+        identifier = await known_execution(services, execution_id)
         start = _position(last_event_id)
         feed = services.live_logs.follow(
             str(identifier), start or after, services.keepalive_seconds

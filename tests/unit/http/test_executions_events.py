@@ -43,7 +43,8 @@ def test_execution_lists_filters_and_bad_parameters(client: Client) -> None:
         assert response.status_code == 422, query
         assert response.json()["errors"][0]["field"] == query.split("=")[0]
     assert client.get(f"/api/v1/executions/{uuid.uuid4()}").status_code == 404
-    assert client.get(f"/api/v1/executions/{uuid.uuid4()}/history").status_code == 404
+    for tail in ("history", "logs", "logs/stream"):
+        assert client.get(f"/api/v1/executions/{uuid.uuid4()}/{tail}").status_code == 404, tail
 
 
 def test_logs_after_a_seq(client: Client, world: World) -> None:
