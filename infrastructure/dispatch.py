@@ -19,8 +19,8 @@ from redis.exceptions import RedisError
 
 from application.dispatcher import Dispatcher, DueRun
 from application.ports import ReadModelSync
-from application.queries import ExecutionQueries
-from application.views import ExecutionFilters, ExecutionView, PageRequest
+from application.queries import ExecutionQueries, every
+from application.views import ExecutionFilters, ExecutionView
 from infrastructure.postgres.log_tailer import LogTailer
 from infrastructure.postgres.positions import Positions
 from infrastructure.redis.keys import RedisKeys
@@ -98,16 +98,9 @@ class DispatcherService:
 
     async def _reload(self, *, resend_all: bool) -> None:
         """Timers from PENDING executions: retries and queued ones always, fresh ones if asked."""
-        cursor: str | None = None
-        while True:
-            page = await self._executions.list_executions(
-                ExecutionFilters(status="PENDING"), PageRequest(limit=500, cursor=cursor)
-            )
-            for view in page.items:
-                await self._restore(view, resend_all=resend_all)
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
+        pending = every(self._executions.list_executions, ExecutionFilters(status="PENDING"))
+        async for view in pending:
+            await self._restore(view, resend_all=resend_all)
         self._wake.set()
 
     async def _restore(self, view: ExecutionView, *, resend_all: bool) -> None:

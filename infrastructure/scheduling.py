@@ -14,11 +14,11 @@ import asyncpg
 
 from application.dependencies import Dependencies
 from application.ports import EventStore, ReadModelSync
-from application.queries import ExecutionQueries, JobQueries, ModuleQueries
+from application.queries import ExecutionQueries, JobQueries, ModuleQueries, every
 from application.scheduling.directory import JobDirectory
 from application.scheduling.scheduler import CronScheduler
 from application.scheduling.triggers import TriggerRouter
-from application.views import ExecutionFilters, JobFilters, PageRequest
+from application.views import ExecutionFilters, JobFilters
 from infrastructure.envelope import envelope
 from infrastructure.postgres.log_tailer import LogTailer
 from infrastructure.postgres.positions import Positions
@@ -120,30 +120,12 @@ async def load_directory(
     directory = JobDirectory()
     for module in await modules.list_modules():
         directory.load_module(module)
-    cursor: str | None = None
-    while True:
-        page = await jobs.list_jobs(JobFilters(), PageRequest(limit=500, cursor=cursor))
-        for view in page.items:
-            directory.load_job(view)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    async for job in every(jobs.list_jobs, JobFilters()):
+        directory.load_job(job)
     for status in ("PENDING", "RUNNING"):
-        await _load_runs(directory, executions, status)
+        async for run in every(executions.list_executions, ExecutionFilters(status=status)):
+            directory.load_run(run)
     return directory
-
-
-async def _load_runs(directory: JobDirectory, executions: ExecutionQueries, status: str) -> None:
-    cursor: str | None = None
-    while True:
-        page = await executions.list_executions(
-            ExecutionFilters(status=status), PageRequest(limit=500, cursor=cursor)
-        )
-        for view in page.items:
-            directory.load_run(view)
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
 
 
 async def follow_jobs(
