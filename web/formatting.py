@@ -109,7 +109,12 @@ def schedule_words(schedule: str | None) -> str:
     """A preset's label for a schedule that is one ("Every 5 minutes"), else ""."""
     if not schedule:
         return "Manual"
-    for key, expression in PRESETS.items():
-        if schedule in (key, expression):
-            return PRESET_LABELS[key]
-    return ""
+    key = preset_of(schedule)
+    return PRESET_LABELS[key] if key else ""
+
+
+def preset_of(schedule: str) -> str | None:
+    """The preset a schedule names or spells out, if any."""
+    if schedule in PRESETS:
+        return schedule
+    return next((key for key, expression in PRESETS.items() if expression == schedule), None)

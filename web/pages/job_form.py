@@ -14,6 +14,7 @@ from litestar.response import Template
 from application.views import JobView
 from domain.cron import PRESET_LABELS, PRESETS
 from domain.job_definition import MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, OverlapPolicy
+from web.formatting import preset_of
 from web.pages.support import Dashboard, not_found, page
 from web.services import DashboardServices
 
@@ -54,12 +55,7 @@ def schedule_choice(schedule: str | None) -> str:
     """Which option of the schedule menu a schedule is: manual, a preset or custom."""
     if not schedule:
         return MANUAL
-    if schedule in PRESETS:
-        return schedule
-    for key, expression in PRESETS.items():
-        if expression == schedule:
-            return key
-    return CUSTOM
+    return preset_of(schedule) or CUSTOM
 
 
 @cache
