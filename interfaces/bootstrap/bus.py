@@ -11,7 +11,7 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import TextIO
 
 import msgspec
@@ -23,7 +23,7 @@ from infrastructure.redis.keys import RedisKeys
 from infrastructure.redis.subscriber_admin import RedisSubscriberAdmin
 from infrastructure.redis.subscribers import DurableOptions
 from infrastructure.settings import Settings
-from interfaces.bootstrap.runtime import Runtime
+from interfaces.bootstrap.runtime import Runtime, redis_client
 
 log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -43,10 +43,11 @@ async def open_bus(
 async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
     if settings.redis_url is None:
         raise SystemExit("almanac: this command needs REDIS_URL (or REDIS_HOST/REDIS_PORT)")
-    async with AsyncExitStack() as stack:
-        redis = Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=15)
-        stack.push_async_callback(redis.aclose)
+    redis = redis_client(settings.redis_url)
+    try:
         yield redis
+    finally:
+        await redis.aclose()
 
 
 @asynccontextmanager

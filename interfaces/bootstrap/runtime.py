@@ -55,7 +55,7 @@ async def open_runtime(
     async with AsyncExitStack() as stack:
         pool = await open_pool(settings.database_url, max_size=pool_size)
         stack.push_async_callback(pool.close)
-        redis = Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=15)
+        redis = redis_client(settings.redis_url)
         stack.push_async_callback(redis.aclose)
         app = build_application(postgres_env(settings.database_url, pool_size=store_threads))
         store = EventsourcingStore(app, threads=store_threads)
@@ -66,3 +66,8 @@ async def open_runtime(
         yield Runtime(
             settings, settings.database_url, settings.redis_url, pool, redis, store, catalog, deps
         )
+
+
+def redis_client(url: str) -> Redis:
+    """The Redis client every role uses; live feeds block for less than its socket timeout."""
+    return Redis.from_url(url, socket_timeout=10, health_check_interval=15)
