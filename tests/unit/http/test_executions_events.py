@@ -71,6 +71,22 @@ def test_events_emit_read_list_stats(client: Client) -> None:
     assert client.delete("/api/v1/events/cleanup?olderThanDays=1").json() == {"deleted": 0}
 
 
+def test_commands_answer_from_the_write_side_while_the_read_models_lag(
+    client: Client, world: World
+) -> None:
+    world.read.lagging = True
+    created = client.post("/api/v1/jobs", json=job_body(schedule="*/5 * * * *"))
+    assert created.status_code == 201, created.text
+    job = created.json()
+    assert (job["name"], job["version"], job["nextRunAt"] is not None) == ("nightly", 1, True)
+    executed = client.post(f"/api/v1/jobs/{job['id']}/execute")
+    assert executed.status_code == 202, executed.text
+    assert (executed.json()["status"], executed.json()["jobId"]) == ("PENDING", job["id"])
+    emitted = client.post("/api/v1/events", json={"name": "order.created"})
+    assert emitted.status_code == 201, emitted.text
+    assert (emitted.json()["name"], emitted.json()["position"]) == ("order.created", 3)
+
+
 def test_event_errors(client: Client, world: World) -> None:
     bad = client.post("/api/v1/events", json={"name": "a..b", "source": "", "payload": 1})
     assert {e["field"] for e in bad.json()["errors"]} == {"payload"}
