@@ -100,11 +100,13 @@ class CronScheduler:
         on_time: list[tuple[ScheduledJob, datetime, datetime]] = []
         late: list[ScheduledJob] = []
         not_yet: list[tuple[datetime, UUID]] = []
+        seen: set[UUID] = set()
         while self._heap and self._heap[0][0] <= now + LEAD:
             when, job_id = heapq.heappop(self._heap)
             job = self.directory.jobs.get(job_id)
-            if job is None or job.next_due != when or not self._mine(job):
-                continue
+            if job is None or job.next_due != when or job_id in seen or not self._mine(job):
+                continue  # stale, or pushed twice (two changes in one batch): decide once
+            seen.add(job_id)
             following = self._only_occurrence_due(job, when, now)
             if following is not None:
                 on_time.append((job, when, following))
