@@ -257,25 +257,44 @@ class CronScheduler:
 
     async def _apply_changes(self) -> None:
         changes, self._changes = self._changes, []
+        stored = await self._stored_cursors(changes)
         for change, subject, at in changes:
             if change is Change.MODULE_ENABLED:
-                for member in self.directory.jobs_of_module(str(subject)):
-                    await self._catch_up_disabled(member, at, SkipReason.MODULE_DISABLED)
+                for member in self._changed_jobs(change, subject):
+                    await self._catch_up_disabled(member, at, SkipReason.MODULE_DISABLED, stored)
                 continue
-            job = self.directory.jobs.get(subject) if isinstance(subject, UUID) else None
-            if job is None:
-                continue
-            if change is Change.ENABLED:
-                await self._catch_up_disabled(job, at, SkipReason.DISABLED)
-            elif job.cursor is None and self._mine(job):
-                job.cursor = (await self._cursors.load([job.job_id])).get(job.job_id, at)
-            self._push(job)
+            for job in self._changed_jobs(change, subject):
+                if change is Change.ENABLED:
+                    await self._catch_up_disabled(job, at, SkipReason.DISABLED, stored)
+                elif job.cursor is None and self._mine(job):
+                    job.cursor = stored.get(job.job_id, at)
+                self._push(job)
 
-    async def _catch_up_disabled(self, job: ScheduledJob, at: datetime, reason: SkipReason) -> None:
+    def _changed_jobs(self, change: Change, subject: UUID | str) -> list[ScheduledJob]:
+        if change is Change.MODULE_ENABLED:
+            return self.directory.jobs_of_module(str(subject))
+        job = self.directory.jobs.get(subject) if isinstance(subject, UUID) else None
+        return [job] if job else []
+
+    async def _stored_cursors(
+        self, changes: list[tuple[Change, UUID | str, datetime]]
+    ) -> dict[UUID, datetime]:
+        """Stored cursors of the changed jobs this replica has none for: one read per batch."""
+        missing = {
+            job.job_id
+            for change, subject, _ in changes
+            for job in self._changed_jobs(change, subject)
+            if job.cursor is None and self._mine(job)
+        }
+        return await self._cursors.load(missing) if missing else {}
+
+    async def _catch_up_disabled(
+        self, job: ScheduledJob, at: datetime, reason: SkipReason, stored: dict[UUID, datetime]
+    ) -> None:
         """Record, as one entry, the occurrences missed while the job or module was off."""
         if not self._mine(job) or not self.directory.active(job):
             return
-        cursor = job.cursor or (await self._cursors.load([job.job_id])).get(job.job_id, at)
+        cursor = job.cursor or stored.get(job.job_id, at)
         skip = disabled_period(job.definition, cursor, at, reason)
         if skip is not None:
             with contextlib.suppress(Exception):  # at worst the record is missing, never doubled

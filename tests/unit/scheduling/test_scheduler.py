@@ -54,8 +54,10 @@ class Everything:
 class Cursors:
     def __init__(self) -> None:
         self.saved: dict[UUID, datetime] = {}
+        self.reads = 0
 
     async def load(self, job_ids: Iterable[UUID]) -> dict[UUID, datetime]:
+        self.reads += 1
         return {job_id: self.saved[job_id] for job_id in job_ids if job_id in self.saved}
 
     async def save(self, cursors: dict[UUID, datetime]) -> None:
@@ -66,7 +68,8 @@ class World:
     def __init__(self) -> None:
         self.store, self.clock = Store(), Clock()
         deps = Dependencies(self.store, self.clock, Catalog(), lambda: 0.5)
-        self.scheduler = CronScheduler(deps, JobDirectory(), Everything(), Cursors())
+        self.cursors = Cursors()
+        self.scheduler = CronScheduler(deps, JobDirectory(), Everything(), self.cursors)
         self.job = Job.create(
             uuid4(), definition(schedule="* * * * * *"), enabled=True, actor="t", at=T0
         )
@@ -121,3 +124,16 @@ async def test_a_job_changed_twice_between_ticks_still_fires_every_occurrence() 
         await world.tick(T0 + n * SECOND)
 
     assert [world.fired(T0 + n * SECOND) for n in range(1, 4)] == [True, True, True]
+
+
+async def test_jobs_created_together_cost_one_cursor_read() -> None:
+    world = World()
+    for _ in range(3):
+        every_second = definition(schedule="* * * * * *")
+        job = Job.create(uuid4(), every_second, enabled=True, actor="t", at=T0)
+        for event in job.collect_events():
+            world.scheduler.observe(event)
+
+    await world.tick(T0)
+
+    assert world.cursors.reads == 1
