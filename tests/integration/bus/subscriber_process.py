@@ -13,6 +13,7 @@ import asyncio
 import json
 import signal
 import sys
+import threading
 
 from application.eventbus import Event, RetryPolicy
 from infrastructure.redis.subscribers import DurableOptions
@@ -20,11 +21,15 @@ from infrastructure.settings import Settings
 from interfaces.bootstrap.bus import open_redis, open_redis_bus
 
 OPTIONS = DurableOptions(retry=RetryPolicy((0.01,)), lease_ms=1000, batch=10)
+# Handlers of different subscriptions run in threads at once; print's text and its newline
+# are separate writes, so without the lock two events could land on one line.
+PRINTING = threading.Lock()
 
 
 def printer(pattern: str):  # type: ignore[no-untyped-def]
     def show(event: Event) -> None:  # a plain function: runs in a thread
-        print(pattern, json.dumps(event.envelope()), flush=True)
+        with PRINTING:
+            print(pattern, json.dumps(event.envelope()), flush=True)
 
     return show
 
