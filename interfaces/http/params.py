@@ -15,6 +15,7 @@ from interfaces.http.problems import FieldError, ProblemError, invalid
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
 MAX_CURSOR = 512
+MAX_SEQ = 2**63 - 1  # a bigint: a larger seq cannot be stored, so no cursor names one
 
 Limit = Annotated[
     int, QueryParameter(name="limit", ge=1, le=MAX_LIMIT, description="page size, 1 to 500")
@@ -39,6 +40,15 @@ def path_id(raw: str, kind: str) -> UUID:
 
 def page(limit: int, cursor: str | None) -> PageRequest:
     return PageRequest(limit=limit, cursor=cursor or None)
+
+
+def seq_cursor(cursor: str | None) -> int:
+    """The seq a sequence-ordered list's cursor carries (0 for none); anything else is a 422."""
+    if not cursor:
+        return 0
+    if not (cursor.isascii() and cursor.isdigit()) or int(cursor) > MAX_SEQ:
+        raise invalid([FieldError("cursor", "is not a cursor returned by this list")])
+    return int(cursor)
 
 
 def utc(moment: datetime | None) -> datetime | None:

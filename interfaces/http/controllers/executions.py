@@ -18,7 +18,7 @@ from domain.errors import InvalidTransition
 from domain.execution import Execution
 from domain.execution_values import ExecutionStatus
 from interfaces.http.openapi import errors
-from interfaces.http.params import DEFAULT_LIMIT, Cursor, Limit, page, path_id
+from interfaces.http.params import DEFAULT_LIMIT, Cursor, Limit, page, path_id, seq_cursor
 from interfaces.http.problems import ProblemError
 from interfaces.http.render import execution_body, execution_view, view_after
 from interfaces.http.render import history_body as render_history
@@ -34,10 +34,6 @@ from interfaces.http.services import ApiServices
 Services = NamedDependency[ApiServices]
 Status = Annotated[ExecutionStatus | None, QueryParameter(name="status")]
 JobId = Annotated[UUID | None, QueryParameter(name="jobId")]
-After = Annotated[
-    int, QueryParameter(name="after", ge=0, le=2**63 - 1, description="seq of the last line seen")
-]
-LogLimit = Annotated[int, QueryParameter(name="limit", ge=1, le=1000)]
 
 
 class ExecutionController(Controller):
@@ -97,14 +93,14 @@ class ExecutionController(Controller):
         self,
         execution_id: FromPath[str],
         services: Services,
-        after: After = 0,
-        limit: LogLimit = 1000,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
     ) -> LogPage:
-        """Log lines after seq `after`, oldest first."""
+        """Log lines oldest first, a page at a time (the live tail is `/logs/stream`)."""
         identifier = await known_execution(services, execution_id)
-        lines = await services.executions.execution_logs(identifier, after, limit)
+        lines = await services.executions.execution_logs(identifier, seq_cursor(cursor), limit)
         items = [LogLineResponse(**_fields(line)) for line in lines]
-        return LogPage(items, items[-1].seq if len(items) == limit else None)
+        return LogPage(items, str(items[-1].seq) if len(items) == limit else None)
 
     @get("/{execution_id:str}/history", responses=errors(404))
     async def history(self, execution_id: FromPath[str], services: Services) -> HistoryResponse:

@@ -81,7 +81,7 @@ class LogLineResponse(msgspec.Struct, rename="camel"):
 
 
 class LogPage(msgspec.Struct, rename="camel"):
-    """Lines after `after`; pass `nextAfter` back as `after` for the next page."""
+    """Lines in seq order; pass `nextCursor` back as `cursor` for the next page."""
 
     items: list[LogLineResponse]
-    next_after: int | None
+    next_cursor: str | None

@@ -136,16 +136,23 @@ def test_execution_parameters(http: httpx.Client) -> None:
     assert http.get(f"/api/v1/executions/{uuid.uuid4()}/logs").status_code == 404
 
 
-def test_logs_page_after_seq(http: httpx.Client, api_settings: Settings) -> None:
+def test_logs_page_by_cursor(http: httpx.Client, api_settings: Settings) -> None:
     job = new_job(http)
     run = http.post(f"/api/v1/jobs/{job['id']}/execute").json()
     asyncio.run(insert_logs(str(api_settings.database_url), run["id"], 3))
-    everything = http.get(f"/api/v1/executions/{run['id']}/logs").json()
+    logs = f"/api/v1/executions/{run['id']}/logs"
+    everything = http.get(logs).json()
     assert [line["message"] for line in everything["items"]] == ["line 0", "line 1", "line 2"]
-    first = everything["items"][0]["seq"]
-    page = http.get(f"/api/v1/executions/{run['id']}/logs", params={"after": first, "limit": 1})
-    assert [line["message"] for line in page.json()["items"]] == ["line 1"]
-    assert page.json()["nextAfter"] == first + 1
+    assert everything["nextCursor"] is None
+    first = http.get(logs, params={"limit": 1}).json()
+    page = http.get(logs, params={"cursor": first["nextCursor"], "limit": 1}).json()
+    assert [line["message"] for line in page["items"]] == ["line 1"]
+    rest = http.get(logs, params={"cursor": page["nextCursor"]}).json()
+    assert [line["message"] for line in rest["items"]] == ["line 2"]
+    for params in ({"cursor": "not-a-seq"}, {"limit": 501}):
+        refused = http.get(logs, params=params)
+        assert refused.status_code == 422, params
+        assert refused.json()["errors"][0]["field"] == next(iter(params)), params
 
 
 async def insert_logs(database_url: str, execution_id: str, count: int, start: int = 0) -> None:

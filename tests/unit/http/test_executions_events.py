@@ -47,14 +47,20 @@ def test_execution_lists_filters_and_bad_parameters(client: Client) -> None:
         assert client.get(f"/api/v1/executions/{uuid.uuid4()}/{tail}").status_code == 404, tail
 
 
-def test_logs_after_a_seq(client: Client, world: World) -> None:
+def test_logs_page_by_cursor(client: Client, world: World) -> None:
     execution = _execution(client)
     ident = uuid.UUID(str(execution["id"]))
     now = datetime.now(UTC)
     world.read.logs += [LogLine(n, ident, 1, now, "info", f"line {n}", {}) for n in (1, 2, 3)]
-    page = client.get(f"/api/v1/executions/{ident}/logs?after=1&limit=1").json()
+    page = client.get(f"/api/v1/executions/{ident}/logs?cursor=1&limit=1").json()
     assert [line["seq"] for line in page["items"]] == [2]
-    assert page["nextAfter"] == 2
+    assert page["nextCursor"] == "2"
+    last = client.get(f"/api/v1/executions/{ident}/logs?cursor={page['nextCursor']}").json()
+    assert ([line["seq"] for line in last["items"]], last["nextCursor"]) == ([3], None)
+    for query in ("cursor=x", "cursor=-1", "cursor=1.5", f"cursor={2**63}", "limit=501"):
+        response = client.get(f"/api/v1/executions/{ident}/logs?{query}")
+        assert response.status_code == 422, query
+        assert response.json()["errors"][0]["field"] == query.split("=")[0], query
 
 
 def test_events_emit_read_list_stats(client: Client) -> None:
