@@ -21,20 +21,23 @@ from application.dispatcher import Dispatcher, DueRun
 from application.ports import ReadModelSync
 from application.queries import ExecutionQueries, every
 from application.views import ExecutionFilters, ExecutionView
+from domain.execution import TERMINAL_EVENTS, Execution
+from domain.execution_values import ExecutionStatus
 from infrastructure.postgres.log_tailer import LogTailer
 from infrastructure.postgres.positions import Positions
 from infrastructure.redis.keys import RedisKeys
 
 log = logging.getLogger(__name__)
 POSITION_NAME = "dispatcher"
-TOPICS = (
-    "execution.requested",
-    "execution.attempt-failed",
-    "execution.attempt-released",
-    "execution.completed",
-    "execution.failed",
-    "execution.timed-out",
-    "execution.cancelled",
+# The events Dispatcher.observe acts on.
+TOPICS = tuple(
+    event.TOPIC
+    for event in (
+        Execution.Created,
+        Execution.AttemptFailed,
+        Execution.AttemptReleased,
+        *TERMINAL_EVENTS,
+    )
 )
 EPOCH_CHECK_INTERVAL = 2.0
 
@@ -115,6 +118,6 @@ class DispatcherService:
         if execution_id is None:
             return None
         other = await self._executions.get_execution(execution_id)
-        if other is None or other.status in ("COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"):
+        if other is None or ExecutionStatus(other.status).is_terminal:
             return None
         return execution_id

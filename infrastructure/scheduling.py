@@ -19,6 +19,7 @@ from application.scheduling.directory import JobDirectory
 from application.scheduling.scheduler import CronScheduler
 from application.scheduling.triggers import TriggerRouter
 from application.views import ExecutionFilters, JobFilters
+from domain.execution import TERMINAL_EVENTS, Execution
 from infrastructure.envelope import envelope
 from infrastructure.postgres.log_tailer import LogTailer
 from infrastructure.postgres.positions import Positions
@@ -26,7 +27,7 @@ from infrastructure.postgres.positions import Positions
 log = logging.getLogger(__name__)
 MEMBER_TTL_SECONDS = 3.0
 TRIGGERS_POSITION = "triggers"
-FEED_TOPICS = (
+_JOB_STATE_TOPICS = (
     "job.created",
     "job.updated",
     "job.enabled",
@@ -36,11 +37,12 @@ FEED_TOPICS = (
     "module.updated",
     "module.enabled",
     "module.disabled",
-    "execution.requested",
-    "execution.completed",
-    "execution.failed",
-    "execution.timed-out",
-    "execution.cancelled",
+)
+# Job and module state, and the runs in flight (requested, then ended).
+FEED_TOPICS = (
+    *_JOB_STATE_TOPICS,
+    Execution.Created.TOPIC,
+    *(event.TOPIC for event in TERMINAL_EVENTS),
 )
 
 
@@ -185,12 +187,3 @@ class ReadModelsForTriggers(Protocol):
 
     @property
     def executions(self) -> ExecutionQueries: ...
-
-
-_JOB_STATE_TOPICS = frozenset(FEED_TOPICS) - {
-    "execution.requested",
-    "execution.completed",
-    "execution.failed",
-    "execution.timed-out",
-    "execution.cancelled",
-}

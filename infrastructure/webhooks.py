@@ -27,6 +27,7 @@ import msgspec
 from application.bus import emit_event
 from application.commands import EmitEvent
 from application.dependencies import Dependencies
+from domain.execution import TERMINAL_EVENTS
 from infrastructure.envelope import SYSTEM_SOURCE, envelope
 from infrastructure.eventstore.mapper import decode_event
 from infrastructure.postgres.log_tailer import EVENTS_TABLE, LogTailer, StoredRow
@@ -37,12 +38,7 @@ SIGNATURE_HEADER = "X-Almanac-Signature"
 TIMESTAMP_HEADER = "X-Almanac-Timestamp"
 SECRET_MISSING = "ALMANAC_WEBHOOK_SECRET is not set: webhooks are signed with it"  # noqa: S105
 POSITION_NAME = "webhooks"
-TERMINAL_TOPICS = (
-    "execution.completed",
-    "execution.failed",
-    "execution.timed-out",
-    "execution.cancelled",
-)
+TERMINAL_TOPICS = tuple(event.TOPIC for event in TERMINAL_EVENTS)
 _encode = msgspec.json.Encoder().encode
 
 

@@ -18,7 +18,6 @@ import msgspec
 from domain.execution import Execution
 
 log = logging.getLogger(__name__)
-TERMINAL = ("COMPLETED", "FAILED", "TIMEOUT", "CANCELLED")
 _BUCKET = {"COMPLETED": "completed", "FAILED": "failed", "TIMEOUT": "timeout"}
 _MS = timedelta(milliseconds=1)
 
