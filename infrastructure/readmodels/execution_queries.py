@@ -20,6 +20,7 @@ from application.views import (
     PageRequest,
     TriggerView,
 )
+from domain.retry import RetryPolicy
 from infrastructure.readmodels.cursor import decode_cursor, filter_conditions, keyset_page
 
 _MS = timedelta(milliseconds=1)
@@ -81,7 +82,7 @@ def execution_view(record: asyncpg.Record) -> ExecutionView:
         status=record["status"],
         trigger=_trigger(record["trigger"]),
         attempt=attempts[-1].number if attempts else 0,
-        max_attempts=job["retry"]["retries"] + 1,
+        max_attempts=RetryPolicy(**job["retry"]).max_attempts,
         created_at=record["created_at"],
         started_at=started,
         finished_at=finished,
