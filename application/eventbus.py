@@ -14,9 +14,10 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
+from application.wire import iso
 from domain.errors import InvalidValue
 
 type Handler = Callable[[Event], Awaitable[object] | object]
@@ -136,11 +137,6 @@ class SubscriberAdmin(Protocol):
 
 class SubscriberRunning(Exception):
     """A running subscriber is not deleted unless forced: it would recreate its group at once."""
-
-
-def iso(moment: datetime) -> str:
-    """The envelope's time format: ISO-8601 in UTC with milliseconds and a Z."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 async def call_handler(handler: Handler, event: Event) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+
+from application.views import HistoryEntry
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -23,17 +24,6 @@ class Sampler(Protocol):
     """A uniform sample in [0, 1), for retry jitter."""
 
     def __call__(self) -> float: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedChange:
-    """One stored event of an aggregate, as the audit trail shows it."""
-
-    version: int
-    type: str
-    at: datetime
-    actor: str | None
-    data: Mapping[str, Any]
 
 
 class EventStore(Protocol):
@@ -53,7 +43,7 @@ class EventStore(Protocol):
         another writer was first. Other failures are raised."""
         ...
 
-    async def history(self, aggregate_id: UUID) -> list[RecordedChange]: ...
+    async def history(self, aggregate_id: UUID) -> list[HistoryEntry]: ...
 
     async def head(self) -> int: ...
 

@@ -7,17 +7,15 @@ source and payload; Almanac's own events are named by their stable topic (`job.c
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid5
 
+from application.wire import camelize, iso
 from infrastructure.eventstore.mapper import event_fields
 
 BUS_EVENT_TOPIC = "event.emitted"
 SYSTEM_SOURCE = "almanac"
 _ID_FIELD = {"job": "jobId", "execution": "executionId", "module": "moduleId"}
-# User data is passed through untouched: only Almanac's own keys are camelCased.
-_OPAQUE = {"config", "result", "payload", "event", "event_schemas"}
 
 
 def envelope(event: Any, position: int) -> dict[str, Any]:
@@ -49,25 +47,3 @@ def envelope(event: Any, position: int) -> dict[str, Any]:
 def envelope_id(originator_id: UUID, version: int) -> UUID:
     """A stable id for each stored event of Almanac's own aggregates."""
     return uuid5(originator_id, str(version))
-
-
-def iso(moment: datetime) -> str:
-    """ISO-8601 in UTC with milliseconds and a Z, e.g. 2026-11-29T10:00:00.123Z."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def camelize(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            _camel(key): item if key in _OPAQUE else camelize(item) for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [camelize(item) for item in value]
-    if isinstance(value, datetime):
-        return iso(value)
-    return value
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from application import wire
 from domain.cron import PRESET_LABELS, PRESETS
 
 _UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
@@ -50,9 +51,7 @@ def _text_as_time(text: str) -> str:
 
 def iso(moment: datetime | None) -> str:
     """A moment as ISO-8601 UTC (for `<time datetime>`)."""
-    if moment is None:
-        return ""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return "" if moment is None else wire.iso(moment)
 
 
 def duration(milliseconds: int | float | None) -> str:

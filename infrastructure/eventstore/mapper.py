@@ -20,6 +20,7 @@ import domain.execution
 import domain.job
 import domain.module
 import domain.skipped_occurrences  # noqa: F401
+from application.views import HistoryEntry
 
 _encoder = msgspec.json.Encoder()
 
@@ -76,6 +77,19 @@ def decode_event(topic: str, state: bytes, originator_id: Any, version: int) -> 
     )
     fields["originator_version"] = version
     return msgspec.convert(fields, cls, strict=False)
+
+
+def history_entry(event: Any) -> HistoryEntry:
+    """A stored event as one line of its aggregate's audit trail (who did it, and what)."""
+    data = event_fields(event)
+    actor = data.pop("actor", None)
+    return HistoryEntry(
+        type=type(event).TOPIC,
+        at=event.timestamp,
+        actor=actor,
+        data=data,
+        version=event.originator_version,
+    )
 
 
 def event_fields(event: Any) -> dict[str, Any]:

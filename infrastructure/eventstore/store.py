@@ -13,8 +13,8 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import OperationalError, PersistenceError
 
 from application.errors import ConcurrencyConflict, NotFound, ServiceUnavailable
-from application.ports import RecordedChange
-from infrastructure.eventstore.mapper import event_fields
+from application.views import HistoryEntry
+from infrastructure.eventstore.mapper import history_entry
 from infrastructure.eventstore.writer import GroupCommitWriter
 
 _KIND_NAMES = {"Job": "job", "Execution": "execution", "Module": "module", "BusEvent": "event"}
@@ -63,9 +63,9 @@ class EventsourcingStore:
                 positions.append(result)
         return positions
 
-    async def history(self, aggregate_id: UUID) -> list[RecordedChange]:
+    async def history(self, aggregate_id: UUID) -> list[HistoryEntry]:
         events = await self._in_thread(self._events_of, aggregate_id)
-        return [_change(event) for event in events]
+        return [history_entry(event) for event in events]
 
     async def head(self) -> int:
         return int(await self._in_thread(self.app.recorder.max_notification_id) or 0)
@@ -88,15 +88,3 @@ class EventsourcingStore:
 
 def _kind(kind: type[Aggregate]) -> str:
     return _KIND_NAMES.get(kind.__name__, kind.__name__.lower())
-
-
-def _change(event: Any) -> RecordedChange:
-    data = event_fields(event)
-    actor = data.pop("actor", None)
-    return RecordedChange(
-        version=event.originator_version,
-        type=type(event).TOPIC,
-        at=event.timestamp,
-        actor=actor,
-        data=data,
-    )

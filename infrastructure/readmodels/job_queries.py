@@ -22,7 +22,7 @@ from application.views import (
     RunCounts,
 )
 from domain.skipped_occurrences import SkippedOccurrences
-from infrastructure.eventstore.mapper import decode_event, event_fields
+from infrastructure.eventstore.mapper import decode_event, history_entry
 from infrastructure.postgres.log_tailer import EVENTS_TABLE
 from infrastructure.readmodels.cursor import decode_cursor, filter_conditions, keyset_page
 from infrastructure.readmodels.jobs_projection import JobsProjection
@@ -71,7 +71,7 @@ class PostgresJobQueries:
                 "WHERE job_id = $1 ORDER BY at, id",
                 job_id,
             )
-        entries = [_history_entry(job_id, r[0], r[1], bytes(r[2])) for r in stored]
+        entries = [history_entry(decode_event(r[1], bytes(r[2]), job_id, r[0])) for r in stored]
         entries += [_skip_entry(record) for record in skips]
         return sorted(entries, key=lambda entry: entry.at)
 
@@ -157,13 +157,6 @@ def _average(record: asyncpg.Record) -> int | None:
     if not record["duration_count"]:
         return None
     return round(int(record["duration_sum_ms"]) / int(record["duration_count"]))
-
-
-def _history_entry(job_id: UUID, version: int, topic: str, state: bytes) -> HistoryEntry:
-    event = decode_event(topic, state, job_id, version)
-    data = event_fields(event)
-    actor = data.pop("actor", None)
-    return HistoryEntry(type=topic, at=event.timestamp, actor=actor, data=data, version=version)
 
 
 def _skip_entry(record: asyncpg.Record) -> HistoryEntry:

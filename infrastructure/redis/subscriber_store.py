@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from application.eventbus import Event
+from application.wire import iso
 from infrastructure.redis.bus_stream import position_id, text
 from infrastructure.redis.keys import RedisKeys
 
@@ -215,7 +216,7 @@ def parked_record(event: Event, error: BaseException, attempts: int, subscriber:
             "error": f"{type(error).__name__}: {error}",
             "stack": "".join(traceback.format_exception(error)),
             "attempts": attempts,
-            "parkedAt": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "parkedAt": iso(datetime.now(UTC)),
         }
     )
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import Aggregate
 
-from application.ports import RecordedChange
 from application.results import Outcome
 from application.views import (
     AttemptView,
@@ -24,6 +22,7 @@ from application.views import (
     MisfireView,
     TriggerView,
 )
+from application.wire import camelize
 from domain.bus_event import BusEvent
 from domain.execution import Execution
 from domain.execution_values import Attempt, ErrorInfo
@@ -32,9 +31,6 @@ from interfaces.http.schemas.common import HistoryEntryResponse, HistoryResponse
 from interfaces.http.schemas.executions import ExecutionResponse
 from interfaces.http.schemas.jobs import JobResponse
 from interfaces.http.services import ApiServices
-
-# User data is passed through as sent: only Almanac's own keys are camelCased.
-_OPAQUE = {"config", "result", "payload", "event", "event_schemas", "fields"}
 
 
 async def caught_up(services: ApiServices, position: int) -> None:
@@ -93,7 +89,7 @@ def job_view(job: Job) -> JobView:
     )
 
 
-def history_body(entries: Sequence[HistoryEntry | RecordedChange]) -> HistoryResponse:
+def history_body(entries: Sequence[HistoryEntry]) -> HistoryResponse:
     return HistoryResponse(
         [
             HistoryEntryResponse(
@@ -106,23 +102,6 @@ def history_body(entries: Sequence[HistoryEntry | RecordedChange]) -> HistoryRes
             for entry in entries
         ]
     )
-
-
-def camelize(value: Any) -> Any:
-    """snake_case keys to camelCase, recursively, leaving user data untouched."""
-    if isinstance(value, Mapping):
-        return {
-            _camel(str(key)): item if key in _OPAQUE else camelize(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [camelize(item) for item in value]
-    return value
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def event_view(event: BusEvent, position: int) -> BusEventView:

@@ -14,7 +14,6 @@ from eventsourcing.domain import Aggregate
 
 from application.dependencies import Dependencies, JobDefaults
 from application.errors import ConcurrencyConflict, NotFound
-from application.ports import RecordedChange
 from application.views import (
     BusEventView,
     EventFilters,
@@ -33,6 +32,7 @@ from application.views import (
 from domain.bus_event import BusEvent
 from domain.execution import Execution
 from domain.job import Job
+from infrastructure.eventstore.mapper import history_entry
 from interfaces.http.render import event_view, execution_view, job_view
 from interfaces.http.services import ApiServices
 
@@ -65,11 +65,8 @@ class MemoryStore:
             self.position += 1
         return self.position if new else 0
 
-    async def history(self, aggregate_id: UUID) -> list[RecordedChange]:
-        return [
-            RecordedChange(e.originator_version, type(e).TOPIC, e.timestamp, _actor(e), {})
-            for e in self.events.get(aggregate_id, [])
-        ]
+    async def history(self, aggregate_id: UUID) -> list[HistoryEntry]:
+        return [history_entry(event) for event in self.events.get(aggregate_id, [])]
 
     async def head(self) -> int:
         return self.position
@@ -85,10 +82,6 @@ class MemoryStore:
             aggregate = self.current(aggregate_id)
             if isinstance(aggregate, kind):
                 yield aggregate
-
-
-def _actor(event: Any) -> str | None:
-    return getattr(event, "actor", None)
 
 
 class FixedClock:
@@ -149,8 +142,7 @@ class MemoryReadModels:
         return _page(sorted(views, key=lambda v: v.created_at, reverse=True), page)
 
     async def job_history(self, job_id: UUID) -> Sequence[HistoryEntry]:
-        changes = await self.store.history(job_id)
-        return [HistoryEntry(c.type, c.at, c.actor, c.data, c.version) for c in changes]
+        return await self.store.history(job_id)
 
     async def get_execution(self, execution_id: UUID) -> ExecutionView | None:
         self._check()
