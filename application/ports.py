@@ -69,8 +69,6 @@ class ReadModelSync(Protocol):
 class CommandSender(Protocol):
     """Sends RunExecution(execution, attempt) to the workers; delivery is at-least-once."""
 
-    async def send_run(self, execution_id: UUID, attempt: int) -> None: ...
-
     async def send_runs(self, runs: Sequence[tuple[UUID, int]]) -> None:
         """Send many at once (one round trip per batch)."""
         ...

@@ -112,9 +112,6 @@ class TaskiqCommandSender:
     def __init__(self, broker: AlmanacStreamBroker) -> None:
         self._broker = broker  # producers need only the task's name, never its function
 
-    async def send_run(self, execution_id: UUID, attempt: int) -> None:
-        await self.send_runs([(execution_id, attempt)])
-
     async def send_runs(self, runs: Sequence[tuple[UUID, int]]) -> None:
         """The same messages `kiq` sends, in one pipelined round trip."""
         if not runs:

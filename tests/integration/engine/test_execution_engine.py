@@ -125,8 +125,7 @@ async def test_a_command_delivered_twice_runs_the_handler_once(runtime: Runtime)
     await broker.startup()
     try:
         sender = TaskiqCommandSender(broker)
-        await sender.send_run(execution_id, 1)
-        await sender.send_run(execution_id, 1)
+        await sender.send_runs([(execution_id, 1), (execution_id, 1)])  # delivered twice
         done = await finished(runtime, execution_id)
     finally:
         await broker.shutdown()

@@ -23,9 +23,6 @@ class Sent:
     def __init__(self) -> None:
         self.runs: list[tuple[UUID, int]] = []
 
-    async def send_run(self, execution_id: UUID, attempt: int) -> None:
-        self.runs.append((execution_id, attempt))
-
     async def send_runs(self, runs: list[tuple[UUID, int]]) -> None:
         self.runs.extend(runs)
 
