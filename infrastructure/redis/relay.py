@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Protocol
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -49,13 +49,6 @@ for i = 3, #ARGV, 3 do
 end
 return added
 """
-
-
-class RelayRuntime(Protocol):
-    pool: asyncpg.Pool
-    database_url: str
-    redis: Redis
-    settings: Any
 
 
 class RedisStreamRelay:
@@ -130,16 +123,3 @@ class RedisStreamRelay:
 
 class RedisDataLost(RedisError):
     """The marker key is gone: Redis restarted empty or failed over to a stale replica."""
-
-
-async def run_relay(runtime: RelayRuntime) -> None:
-    """Entry point used by the projector role (under the `relay` leadership lock)."""
-    settings = runtime.settings
-    relay = RedisStreamRelay(
-        runtime.pool,
-        runtime.database_url,
-        runtime.redis,
-        RedisKeys(settings.redis_prefix),
-        settings.stream_maxlen,
-    )
-    await relay.run()

@@ -16,25 +16,28 @@ from infrastructure.postgres.pool import open_pool
 from infrastructure.readmodels.rebuild import rebuild_projections
 from infrastructure.readmodels.registry import projections_named
 from infrastructure.readmodels.service import run_projections
-from infrastructure.redis.relay import run_relay
+from infrastructure.redis.keys import RedisKeys
+from infrastructure.redis.relay import RedisStreamRelay
 from infrastructure.settings import Settings
 from interfaces.bootstrap.runtime import open_runtime
 from interfaces.bootstrap.signals import run_until_stopped, stop_event
 
 log = logging.getLogger(__name__)
-# Still read by ops/bench/readmodels.py, which waits for the relay too.
-RELAY_MODULE = "infrastructure.redis.relay"
 
 
 async def serve_projector(settings: Settings) -> None:
     """Run the projections and the relay until SIGTERM/SIGINT, then close cleanly."""
     stop = stop_event()
     async with open_runtime(settings, pool_size=4) as runtime:
-        # RelayRuntime declares settable members and Runtime is frozen; reading is all it does.
+        keys = RedisKeys(settings.redis_prefix)
+        # A fresh relay each time this process gains the lead: it resumes from the stored
+        # position, never from what an earlier term had in memory.
         relay = run_as_leader(
             runtime.database_url,
             "relay",
-            lambda: run_relay(runtime),  # type: ignore[arg-type]
+            lambda: RedisStreamRelay(
+                runtime.pool, runtime.database_url, runtime.redis, keys, settings.stream_maxlen
+            ).run(),
         )
         await run_until_stopped(stop, [run_projections(runtime.pool, runtime.database_url), relay])
     log.info("projector stopped")

@@ -19,7 +19,6 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.util import find_spec
 from typing import Any
 
 from harness import REPO, fresh_database, servers, wait_for
@@ -29,7 +28,6 @@ from infrastructure.postgres.leadership import lock_key
 from infrastructure.readmodels.bench import measure_lag, measure_rebuild
 from infrastructure.readmodels.registry import PROJECTION_NAMES
 from infrastructure.readmodels.service import leadership_name
-from interfaces.bootstrap.projector import RELAY_MODULE
 
 
 def benchmark_read_models(
@@ -103,10 +101,10 @@ def wait_until_leading(database_url: str) -> None:
 
 
 def wait_until_caught_up(database_url: str) -> None:
-    """Until every follower of the log (projections, and the relay if installed) passed its head."""
+    """Until every follower of the log (projections, and the and the relay) passed its head."""
     import psycopg
 
-    names = [*PROJECTION_NAMES, *(["relay"] if find_spec(RELAY_MODULE) else [])]
+    names = [*PROJECTION_NAMES, "relay"]
     done = (
         "SELECT count(*) FROM almanac_positions WHERE name = ANY(%s) AND position >= "
         "(SELECT coalesce(max(notification_id), 0) FROM almanac_events)"
