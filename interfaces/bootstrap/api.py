@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
 import uvicorn
 
-from application.ports import EventStore
 from infrastructure.readmodels import open_read_models
-from infrastructure.readmodels.registry import PROJECTION_NAMES
+from infrastructure.readmodels.metrics import PostgresMetrics
 from infrastructure.redis.keys import RedisKeys
 from infrastructure.redis.live import RedisLiveEvents, RedisLiveLogs
 from infrastructure.redis.rate_limit import RedisRateLimiter
@@ -25,30 +23,6 @@ from web.plugin import dashboard_plugin
 
 log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT = 3  # seconds; open SSE streams would otherwise hold uvicorn for ever
-
-
-class PostgresMetrics:
-    """Implements interfaces.http.services.MetricsSource with two small queries."""
-
-    def __init__(self, pool: asyncpg.Pool, store: EventStore) -> None:
-        self._pool = pool
-        self._store = store
-
-    async def execution_counts(self) -> Mapping[str, int]:
-        rows = await self._pool.fetch(
-            "SELECT status, count(*) AS n FROM rm_executions GROUP BY status"
-        )
-        return {row["status"]: row["n"] for row in rows}
-
-    async def projection_lag(self) -> Mapping[str, int]:
-        """Store events each projection has yet to apply (head minus its position)."""
-        head = await self._store.head()
-        rows = await self._pool.fetch(
-            "SELECT name, position FROM almanac_positions WHERE name = ANY($1::text[])",
-            list(PROJECTION_NAMES),
-        )
-        positions = {row["name"]: row["position"] for row in rows}
-        return {name: max(head - positions.get(name, 0), 0) for name in PROJECTION_NAMES}
 
 
 @asynccontextmanager
