@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import sys
 from collections.abc import Coroutine
@@ -26,7 +25,6 @@ from interfaces.bootstrap.bus import (
     replay_parked,
     run_subscribe,
 )
-from interfaces.bootstrap.config import ConfigurationError, load_settings
 
 
 def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
@@ -128,22 +126,3 @@ def delete_command(settings: Any, name: str, force: bool) -> None:
     except SubscriberRunning:
         raise click.ClickException(f"{name} is running: stop it first, or use --force") from None
     click.echo(f"deleted {name}" if deleted else f"no subscriber named {name}")
-
-
-@click.group()
-@click.pass_context
-def standalone(context: click.Context) -> None:
-    """`python -m interfaces.cli.subscribe ...`: these commands without the rest of almanac."""
-    try:
-        context.obj = load_settings()
-    except ConfigurationError as error:
-        raise click.ClickException(str(error)) from None
-    level = context.obj.log_level
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-standalone.add_command(subscribe)
-standalone.add_command(subscribers)
-
-if __name__ == "__main__":
-    standalone()

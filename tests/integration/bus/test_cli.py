@@ -16,7 +16,7 @@ from interfaces.bootstrap.runtime import Runtime
 from tests.integration.bus.conftest import Child, Relay
 from tests.support.waiting import eventually
 
-CLI = ("-m", "interfaces.cli.subscribe")
+CLI = ("-m", "interfaces.cli")  # the almanac command, as users run it
 
 
 async def subscribe(runtime: Runtime, children: list[Child], *args: str) -> Child:
