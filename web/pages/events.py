@@ -15,6 +15,7 @@ from domain.errors import InvalidValue
 from domain.patterns import EventPattern, validate_pattern
 from web.charts import Point, bar_chart
 from web.pages.support import (
+    At,
     Cursor,
     Dashboard,
     blank_to_none,
@@ -72,9 +73,10 @@ class EventPages(Controller):
         name: Text = None,
         source: Text = None,
         pattern: Text = None,
+        at: At = None,
     ) -> Template | Response[None]:
         """One new event's row; nothing when it does not match the list's filters."""
-        await caught_up(dashboard)
+        await caught_up(dashboard, at)
         event = await dashboard.events.get_event(event_id)
         filters, _ = event_filters(name, source, pattern)
         if event is None or not matches(event, filters):
@@ -82,9 +84,9 @@ class EventPages(Controller):
         return fragment("partials/event_row.html", event=event)
 
     @get("/ui/events/stats")
-    async def stats(self, dashboard: Dashboard) -> Template:
+    async def stats(self, dashboard: Dashboard, at: At = None) -> Template:
         """The statistics panel as of now (read models caught up with the store)."""
-        await caught_up(dashboard)
+        await caught_up(dashboard, at)
         return fragment("partials/event_stats.html", **await _stats(dashboard))
 
 

@@ -12,6 +12,7 @@ from litestar.response import Template
 from application.views import ExecutionFilters, ExecutionView, JobFilters, PageRequest
 from domain.execution_values import ExecutionStatus
 from web.pages.support import (
+    At,
     Cursor,
     Dashboard,
     as_uuid,
@@ -68,9 +69,10 @@ class ExecutionPages(Controller):
         dashboard: Dashboard,
         status: Status = None,
         job_id: JobId = None,
+        at: At = None,
     ) -> Template | Response[None]:
         """One row as it is now; nothing when it does not match the list's filters."""
-        await caught_up(dashboard)
+        await caught_up(dashboard, at)
         execution = await dashboard.executions.get_execution(execution_id)
         if execution is None or not matches(execution, execution_filters(status, job_id)):
             return no_fragment()
@@ -88,10 +90,10 @@ class ExecutionPages(Controller):
 
     @get("/ui/executions/{execution_id:uuid}/summary")
     async def summary(
-        self, execution_id: FromPath[UUID], dashboard: Dashboard
+        self, execution_id: FromPath[UUID], dashboard: Dashboard, at: At = None
     ) -> Template | Response[None]:
         """The changing part of the detail page (status, attempts, error, result)."""
-        await caught_up(dashboard)
+        await caught_up(dashboard, at)
         execution = await dashboard.executions.get_execution(execution_id)
         if execution is None:
             return no_fragment()

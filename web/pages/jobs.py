@@ -14,6 +14,7 @@ from application.views import ExecutionFilters, ExecutionView, JobFilters, JobVi
 from web.charts import Point, bar_chart, stacked
 from web.formatting import duration
 from web.pages.support import (
+    At,
     Cursor,
     Dashboard,
     as_bool,
@@ -69,10 +70,10 @@ class JobPages(Controller):
 
     @get("/ui/jobs/{job_id:uuid}/detail")
     async def detail(
-        self, job_id: FromPath[UUID], dashboard: Dashboard
+        self, job_id: FromPath[UUID], dashboard: Dashboard, at: At = None
     ) -> Template | Response[None]:
         """The job page's content as of now (read models caught up with the store)."""
-        await caught_up(dashboard)
+        await caught_up(dashboard, at)
         job = await dashboard.jobs.get_job(job_id)
         if job is None:
             return no_fragment()

@@ -9,7 +9,7 @@ from litestar import Controller, get
 from litestar.response import Template
 
 from application.views import ExecutionFilters, Overview, PageRequest
-from web.pages.support import Dashboard, caught_up, fragment, page
+from web.pages.support import At, Dashboard, caught_up, fragment, page
 from web.services import DashboardServices
 
 RECENT = 8
@@ -23,9 +23,9 @@ class OverviewPages(Controller):
         return page("overview.html", "overview", "Overview", **context)
 
     @get("/ui/overview")
-    async def panel(self, dashboard: Dashboard) -> Template:
+    async def panel(self, dashboard: Dashboard, at: At = None) -> Template:
         """The overview's live part as of now (read models caught up with the store)."""
-        await caught_up(dashboard)
+        await caught_up(dashboard, at)
         return fragment("partials/overview_panel.html", **await _context(dashboard))
 
 

@@ -19,10 +19,12 @@ from web.services import DashboardServices
 # Live fragments wait this long for the read models to show the event that triggered them.
 CATCH_UP_SECONDS = 3.0
 PAGE_SIZE = 25
+MAX_POSITION_DIGITS = 19  # positions are bigints; longer text names none (and int() refuses it)
 
 # Protocols cannot be validated at runtime; the composition root vouches for the services.
 Dashboard = NamedDependency[SkipValidation[DashboardServices]]
 Cursor = Annotated[str | None, QueryParameter(name="cursor", required=False)]
+At = Annotated[str | None, QueryParameter(name="at", required=False)]
 
 
 def dashboard_services(state: State) -> DashboardServices:
@@ -50,11 +52,19 @@ def not_found(what: str, identifier: object) -> Template:
     return Template("not_found.html", context=context, status_code=404)
 
 
-async def caught_up(services: DashboardServices) -> None:
-    """Wait (bounded) until the read models show every event stored so far."""
-    # Fragments are fetched after the stream announced something, so "now" covers it, and a
-    # fragment requested later never shows an older state than one requested earlier.
-    await services.sync.wait_for(await services.deps.store.head(), CATCH_UP_SECONDS)
+async def caught_up(services: DashboardServices, at: str | None = None) -> None:
+    """Wait (bounded) until the read models show the event at position `at`, or, without
+    one, every event stored so far."""
+    # The live script passes the position of the stream event that triggered the fetch, which
+    # costs no store query. Positions on the stream only grow and the read models only move
+    # forward, so a fragment requested later waits for at least as much as one requested
+    # earlier and never shows an older state. Fetches with no event behind them (a reconnect,
+    # after a command) wait for the head; a live fetch after one may wait for less, until the
+    # events in between arrive on the stream and fetch again.
+    position = as_position(at)
+    if position is None:
+        position = await services.deps.store.head()
+    await services.sync.wait_for(position, CATCH_UP_SECONDS)
 
 
 async def cursor_page[F, T](
@@ -75,6 +85,13 @@ def as_uuid(text: str | None) -> UUID | None:
         return UUID(text)
     except ValueError:
         return None
+
+
+def as_position(text: str | None) -> int | None:
+    """A store position from a query value, or None when it is not a whole number >= 0."""
+    if not text or len(text) > MAX_POSITION_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
 
 
 def as_bool(text: str | None) -> bool | None:

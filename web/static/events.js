@@ -9,11 +9,11 @@ const RESERVED = new Set(["job", "execution", "module", "almanac"]);
 
 export function initEvents() {
   const page = eventsPage();
-  const refreshStats = throttle(() => refill(page.stats, "/ui/events/stats"), STATS_MS);
+  const refreshStats = throttle((position) => refill(page.stats, "/ui/events/stats", position), STATS_MS);
   follow(page.pattern, {
     onEvent: (envelope) => {
       if (RESERVED.has(envelope.name.split(".")[0])) return;
-      refreshStats();
+      refreshStats(envelope.position);
       addRow(page, envelope);
     },
     onOpen: () => {
@@ -42,7 +42,7 @@ function eventsPage() {
 async function addRow(page, envelope) {
   const shown = () => page.rows.querySelector(`[data-event-row="${envelope.id}"]`);
   if (!page.live || shown()) return;
-  const { element } = await fragment(`/ui/events/${envelope.id}/row?${page.filters}`);
+  const { element } = await fragment(`/ui/events/${envelope.id}/row?${page.filters}`, envelope.position);
   if (!element || shown()) return;
   // Answers may come back out of order: keep the newest (highest position) first.
   const older = [...page.rows.children].find((row) => Number(row.dataset.position) < envelope.position);

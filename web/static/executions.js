@@ -8,10 +8,10 @@ const LOG_GRACE_MS = 5000;
 export function initExecutionList() {
   const list = executionList();
   const apply = latestOnly();
-  const refreshRow = (id) =>
-    apply(id, () => fragment(`/ui/executions/${id}/row?${list.filters}`), (answer) => showRow(list, id, answer));
+  const refreshRow = (id, position) =>
+    apply(id, () => fragment(`/ui/executions/${id}/row?${list.filters}`, position), (answer) => showRow(list, id, answer));
   follow("execution.*", {
-    onEvent: (envelope) => refreshRow(envelope.payload.executionId),
+    onEvent: (envelope) => refreshRow(envelope.payload.executionId, envelope.position),
     onOpen: () => resyncRows(list),
   });
 }
@@ -59,12 +59,12 @@ export function initExecutionDetail() {
     renderTimes(summary);
     if (element.dataset.active === "false") logs.finish();
   };
-  const refresh = () => apply(id, () => fragment(`/ui/executions/${id}/summary`), show);
+  const refresh = (position) => apply(id, () => fragment(`/ui/executions/${id}/summary`, position), show);
   follow("execution.*", {
-    onEvent: (envelope) => envelope.payload.executionId === id && refresh(),
-    onOpen: refresh,
+    onEvent: (envelope) => envelope.payload.executionId === id && refresh(envelope.position),
+    onOpen: () => refresh(),
   });
-  document.addEventListener("execution-changed", refresh);
+  document.addEventListener("execution-changed", () => refresh());
 }
 
 /** Tail the execution's log lines; `finish()` stops shortly after the run ended. */

@@ -15,16 +15,16 @@ export function initJobDetail() {
   const id = document.body.dataset.jobId;
   const detail = document.querySelector("[data-job-detail]");
   const apply = latestOnly();
-  const refresh = throttle(() => {
-    apply(id, () => fragmentElements(`/ui/jobs/${id}/detail`), (elements) => {
+  const refresh = throttle((position) => {
+    apply(id, () => fragmentElements(`/ui/jobs/${id}/detail`, position), (elements) => {
       if (!elements) return;
       detail.replaceChildren(...elements);
       renderTimes(detail);
     });
   }, REFRESH_MS);
   follow("**", {
-    onEvent: (envelope) => jobOf(envelope) === id && refresh(),
-    onOpen: refresh,
+    onEvent: (envelope) => jobOf(envelope) === id && refresh(envelope.position),
+    onOpen: () => refresh(),
   });
-  document.addEventListener("job-changed", refresh);
+  document.addEventListener("job-changed", () => refresh());
 }

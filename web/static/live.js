@@ -37,9 +37,21 @@ export function showState(text, state) {
   badge.dataset.state = state;
 }
 
+/**
+ * GET a fragment as of `position`: the store position of the stream event that asks for it
+ * (the server waits until its read models show that event; without one, everything so far).
+ */
+function getFragment(url, position) {
+  const [path, query] = url.split("?");
+  const params = new URLSearchParams(query);
+  if (Number.isInteger(position)) params.set("at", position);
+  const search = params.toString();
+  return fetch(search ? `${path}?${search}` : path, { headers: { Accept: "text/html" } });
+}
+
 /** GET a fragment; resolves to {status, element} (element is null for 204 or errors). */
-export async function fragment(url) {
-  const response = await fetch(url, { headers: { Accept: "text/html" } });
+export async function fragment(url, position) {
+  const response = await getFragment(url, position);
   if (response.status !== 200) return { status: response.status, element: null };
   return { status: 200, element: toElement(await response.text()) };
 }
@@ -56,15 +68,15 @@ export function toElement(html) {
 }
 
 /** GET a fragment of several elements; null for 204 or errors. */
-export async function fragmentElements(url) {
-  const response = await fetch(url, { headers: { Accept: "text/html" } });
+export async function fragmentElements(url, position) {
+  const response = await getFragment(url, position);
   if (response.status !== 200) return null;
   return toElements(await response.text());
 }
 
 /** Replace the children of `container` with those of a fragment. */
-export async function refill(container, url) {
-  const elements = await fragmentElements(url);
+export async function refill(container, url, position) {
+  const elements = await fragmentElements(url, position);
   if (elements) container.replaceChildren(...elements);
   return elements !== null;
 }
@@ -85,8 +97,8 @@ export function throttle(action, wait) {
 
 /**
  * Apply only the answer to the newest request per key; older ones that finish late are dropped.
- * The server answers fragments as of the store's head when asked, so the newest request's answer
- * shows every event announced before it was made.
+ * The server answers a fragment as of the position of the event that asked for it, and those
+ * only grow, so the newest request's answer shows every event announced before it was made.
  */
 export function latestOnly() {
   const issued = new Map();

@@ -7,8 +7,8 @@ const REFRESH_MS = 1000;
 
 export function initOverview() {
   const panel = document.querySelector("[data-overview-panel]");
-  const refresh = throttle(async () => {
-    if (await refill(panel, "/ui/overview")) renderTimes(panel);
+  const refresh = throttle(async (position) => {
+    if (await refill(panel, "/ui/overview", position)) renderTimes(panel);
   }, REFRESH_MS);
-  follow("**", { onEvent: refresh, onOpen: refresh });
+  follow("**", { onEvent: (envelope) => refresh(envelope.position), onOpen: () => refresh() });
 }
