@@ -6,14 +6,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 
+from tests.support.network import free_port
 from tests.support.system import REPO, wait_until
+
+NOWHERE = "postgresql://postgres@127.0.0.1:1/nowhere"
 
 
 def almanac(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.Popen[str]:
@@ -35,7 +37,9 @@ def almanac(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.Pop
 def test_a_bad_setting_stops_with_one_line_naming_it_and_exit_code_2(
     variable: str, value: str
 ) -> None:
-    env = dict(os.environ, **{variable: value})
+    # A server that is not there: were the bad value ever let through, `migrate` would fail
+    # to connect rather than touch a real database.
+    env = dict(os.environ, DATABASE_URL=NOWHERE) | {variable: value}
 
     process = almanac("migrate", env=env)
     _, stderr = process.communicate(timeout=30)
@@ -47,12 +51,10 @@ def test_a_bad_setting_stops_with_one_line_naming_it_and_exit_code_2(
     assert "Traceback" not in stderr
 
 
-def test_up_on_an_empty_data_dir_serves_health_stops_cleanly_and_keeps_its_data(
-    tmp_path: Path,
-) -> None:
+def test_up_on_an_empty_data_dir_serves_health_stops_cleanly_and_keeps_its_data() -> None:
     """The newcomer's path: no servers configured, so Almanac starts its own."""
     folder = Path(tempfile_dir())
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env |= {
         "ALMANAC_PORT": str(port),
@@ -115,14 +117,3 @@ def tempfile_dir() -> str:
     folder = tempfile.mkdtemp(prefix="almanac-up-")
     os.chmod(folder, 0o755)  # noqa: S103 - the embedded PostgreSQL runs as its own user
     return folder
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-del time

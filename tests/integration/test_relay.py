@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -27,6 +26,7 @@ from infrastructure.eventstore.store import EventsourcingStore
 from infrastructure.postgres.pool import open_pool
 from infrastructure.redis.keys import RedisKeys
 from infrastructure.redis.relay import RedisStreamRelay
+from tests.support.network import free_port
 from tests.support.system import REPO, wait_until
 from tests.support.waiting import eventually
 
@@ -36,7 +36,7 @@ TOTAL = 10_000
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[tuple[str, Path, int]]:
     """A redis-server of this test's own, so it can be stopped and started again."""
-    port = _free_port()
+    port = free_port()
     server = _start_redis(tmp_path, port)
     try:
         yield f"redis://127.0.0.1:{port}/0", tmp_path, port
@@ -177,9 +177,3 @@ def _start_redis(folder: Path, port: int) -> subprocess.Popen[bytes]:
 
     wait_until(answers, timeout=10)
     return server
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,6 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiosmtpd.controller import Controller
+
+from tests.support.network import free_port
 
 PAGE = b"""<!doctype html><html><head><title>Almanac test page</title></head>
 <body><h1>Report</h1><div class="data">42 widgets shipped</div></body></html>"""
@@ -78,13 +79,6 @@ def http_server() -> Iterator[HttpServer]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class MailBox:
