@@ -65,6 +65,15 @@ class MemoryStore:
             self.position += 1
         return self.position if new else 0
 
+    async def save_each(self, aggregates: Sequence[Aggregate]) -> list[int | None]:
+        positions: list[int | None] = []
+        for aggregate in aggregates:
+            try:
+                positions.append(await self.save(aggregate))
+            except ConcurrencyConflict:
+                positions.append(None)
+        return positions
+
     async def history(self, aggregate_id: UUID) -> list[HistoryEntry]:
         return [history_entry(event) for event in self.events.get(aggregate_id, [])]
 

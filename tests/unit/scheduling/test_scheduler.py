@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
-from eventsourcing.domain import Aggregate
-
 from application.dependencies import Dependencies
-from application.errors import ConcurrencyConflict
 from application.scheduling.directory import JobDirectory
 from application.scheduling.scheduler import CronScheduler
 from domain.execution_values import occurrence_id
@@ -20,17 +17,6 @@ from tests.unit.http.fakes import Catalog, MemoryStore
 
 T0 = datetime(2026, 6, 1, 12, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
-
-
-class Store(MemoryStore):
-    async def save_each(self, aggregates: Sequence[Aggregate]) -> list[int | None]:
-        positions: list[int | None] = []
-        for aggregate in aggregates:
-            try:
-                positions.append(await self.save(aggregate))
-            except ConcurrencyConflict:
-                positions.append(None)
-        return positions
 
 
 class Clock:
@@ -66,7 +52,7 @@ class Cursors:
 
 class World:
     def __init__(self) -> None:
-        self.store, self.clock = Store(), Clock()
+        self.store, self.clock = MemoryStore(), Clock()
         deps = Dependencies(self.store, self.clock, Catalog(), lambda: 0.5)
         self.cursors = Cursors()
         self.scheduler = CronScheduler(deps, JobDirectory(), Everything(), self.cursors)
