@@ -117,11 +117,13 @@ class ConfirmCancelled:
 
 @dataclass(frozen=True, slots=True)
 class RequestScheduledExecution:
-    """Fire one occurrence; `wait_for` holds it back until that execution has finished."""
+    """Fire one occurrence; `wait_for` holds it back until that execution has finished;
+    `catch_up` marks an occurrence run after its grace, by the misfire policy."""
 
     job_id: UUID
     instant: datetime
     wait_for: UUID | None = None
+    catch_up: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,9 @@ def scheduled_execution(
     command: RequestScheduledExecution, snapshot: JobSnapshot, at: datetime
 ) -> Execution:
     """The execution of one occurrence (not yet saved): its id is the occurrence's id."""
-    trigger = Trigger(TriggerType.SCHEDULE, SCHEDULER, scheduled_for=command.instant)
+    trigger = Trigger(
+        TriggerType.SCHEDULE, SCHEDULER, scheduled_for=command.instant, catch_up=command.catch_up
+    )
     return Execution.request(
         occurrence_id(command.job_id, command.instant),
         snapshot,

@@ -105,6 +105,7 @@ class TriggerView:
     actor: str
     scheduled_for: datetime | None = None
     event_id: str | None = None
+    catch_up: bool = False
 
 
 @dataclass(frozen=True, slots=True)

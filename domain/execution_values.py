@@ -52,6 +52,7 @@ class Trigger:
     actor: str
     scheduled_for: datetime | None = None
     event_id: str | None = None
+    catch_up: bool = False  # a scheduled run fired after its grace, by the misfire policy
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ overlap policy. Every occurrence that will not run is in a Skip, so each one is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -24,6 +24,7 @@ ON_TIME_LIMIT = 10_000
 class Fire:
     instant: datetime
     wait_for: UUID | None = None
+    catch_up: bool = False  # late by more than the grace: runs only by the misfire policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +100,9 @@ def _late(
     policy = definition.misfire
     keep = {CatchUp.NONE: 0, CatchUp.LATEST: 1, CatchUp.ALL: policy.limit}[policy.catch_up]
     if keep >= total:
-        return [Fire(t) for t in cron.between(cursor, boundary, keep)], None
+        return [Fire(t, catch_up=True) for t in cron.between(cursor, boundary, keep)], None
     tail = cron.latest_between(cursor, boundary, keep + 1)
-    fires = [Fire(t) for t in tail[1:]]
+    fires = [Fire(t, catch_up=True) for t in tail[1:]]
     skip = Skip(SkipReason.MISFIRE, cron.next_after(cursor), tail[0], total - keep, estimated)
     return fires, skip
 
@@ -115,7 +116,7 @@ def apply_overlap(
         if policy is OverlapPolicy.ALLOW or not runs.unfinished:
             decided.append(fire)
         elif policy is OverlapPolicy.QUEUE and runs.queued is None:
-            decided.append(Fire(fire.instant, wait_for=runs.unfinished[-1]))
+            decided.append(replace(fire, wait_for=runs.unfinished[-1]))
             runs.queued = occurrence_id(job_id, fire.instant)
         else:
             decided.append(Skip(SkipReason.OVERLAP, fire.instant, fire.instant, 1))

@@ -177,8 +177,7 @@ class CronScheduler:
         self, job: ScheduledJob, decision: Fire | Skip, now: datetime
     ) -> Execution | SkippedOccurrences:
         if isinstance(decision, Fire):
-            command = RequestScheduledExecution(job.job_id, decision.instant, decision.wait_for)
-            return scheduled_execution(command, job.snapshot(), now)
+            return scheduled_execution(_request(job, decision), job.snapshot(), now)
         return SkippedOccurrences.record(job.job_id, decision.reason, [decision.first], at=now)
 
     async def _decide(self, job: ScheduledJob, now: datetime) -> None:
@@ -208,8 +207,7 @@ class CronScheduler:
     async def _carry_out(self, job: ScheduledJob, decision: Fire | Skip, snap: JobSnapshot) -> None:
         try:
             if isinstance(decision, Fire):
-                command = RequestScheduledExecution(job.job_id, decision.instant, decision.wait_for)
-                await request_scheduled_execution(command, self._deps, snapshot=snap)
+                await request_scheduled_execution(_request(job, decision), self._deps, snap)
             else:
                 await self._record_skip(job, decision)
         except Exception as error:
@@ -340,3 +338,7 @@ class CronScheduler:
         if delay > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
+
+
+def _request(job: ScheduledJob, fire: Fire) -> RequestScheduledExecution:
+    return RequestScheduledExecution(job.job_id, fire.instant, fire.wait_for, fire.catch_up)

@@ -112,6 +112,7 @@ def _trigger(data: Mapping[str, Any]) -> TriggerView:
         actor=data["actor"],
         scheduled_for=None if scheduled is None else datetime.fromisoformat(scheduled),
         event_id=data.get("event_id"),
+        catch_up=data.get("catch_up", False),  # absent from runs stored before it existed
     )
 
 

@@ -123,7 +123,11 @@ def execution_view(execution: Execution) -> ExecutionView:
         job_name=job.job_name,
         status=execution.status.value,
         trigger=TriggerView(
-            trigger.type.value, trigger.actor, trigger.scheduled_for, trigger.event_id
+            trigger.type.value,
+            trigger.actor,
+            trigger.scheduled_for,
+            trigger.event_id,
+            trigger.catch_up,
         ),
         attempt=len(execution.attempts),
         max_attempts=job.retry.max_attempts,

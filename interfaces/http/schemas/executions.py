@@ -14,6 +14,7 @@ class TriggerResponse(msgspec.Struct, rename="camel"):
     actor: str
     scheduled_for: datetime | None = None
     event_id: str | None = None
+    catch_up: bool = False  # fired after its grace had passed, by the job's misfire policy
 
 
 class ErrorResponse(msgspec.Struct, rename="camel"):

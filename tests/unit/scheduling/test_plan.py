@@ -58,6 +58,8 @@ def test_occurrences_past_the_grace_period_follow_the_catch_up_policy(
     assert len(late) == fired_late
     assert late == [T0 + timedelta(seconds=100 - n) for n in reversed(range(fired_late))]
     assert len(on_time) == 10
+    # Each run says whether it is a catch-up, so a user can tell why it ran late.
+    assert [d.instant for d in outcome.decisions if isinstance(d, Fire) and d.catch_up] == late
     assert (skip.reason, skip.first, skip.count) == (
         SkipReason.MISFIRE,
         T0 + timedelta(seconds=1),
