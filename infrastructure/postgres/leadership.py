@@ -3,7 +3,9 @@
 All of a process's locks live on one shared connection. If the holder dies (even by
 SIGKILL) Postgres drops the connection and its locks, and a standby polling once a second
 takes over. If our own connection fails, every leadership of this process is given up at
-once and contested again.
+once and contested again. If the work itself fails (a database or Redis blip), its lead is
+given up too and contested after a pause: the work restarts from its stored position, and the
+failure never ends the role with every service beside it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from infrastructure.postgres.pool import connect
 
 log = logging.getLogger(__name__)
 CHECK_INTERVAL = 1.0
+FAILURE_PAUSE = 5.0
 Errors = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
 
@@ -34,8 +37,10 @@ async def run_as_leader(
     name: str,
     work: Callable[[], Coroutine[Any, Any, None]],
     retry_interval: float = 1.0,
+    failure_pause: float = FAILURE_PAUSE,
 ) -> None:
-    """Wait to become leader for `name`, then run `work` until it ends or leadership is lost."""
+    """Wait to become leader for `name`, then run `work` until it ends by itself; if it fails
+    or leadership is lost, stop it and contest the lead again."""
     session = LockSession.of(database_url)
     key = lock_key(name)
     while True:
@@ -48,8 +53,12 @@ async def run_as_leader(
             if await _run_until_lost(work, lost):
                 return
             log.warning("lost leadership of %s; stopping and waiting to take over again", name)
+            continue
+        except Exception:  # a standby, or we after the pause, resume from the stored position
+            log.exception("%s failed; handing its lead over for %g s", name, failure_pause)
         finally:
             await session.release(key)
+        await asyncio.sleep(failure_pause)
 
 
 async def _run_until_lost(
