@@ -5,6 +5,8 @@ Every save NOTIFYs the channel named after the events table; that only wakes us 
 A poll every second is the fallback, so a lost notification or a dropped LISTEN connection
 delays delivery by at most a second and never stalls it. Saves hold the table lock until
 commit, so notification ids become visible in commit order and a reader never skips one.
+A failed read (Postgres restarting) is retried from the same position: an outage delays a
+follower, never ends it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from infrastructure.postgres.listener import SharedListener
 
 log = logging.getLogger(__name__)
 EVENTS_TABLE = "almanac_events"
+READ_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +66,7 @@ class LogTailer:
             while True:
                 # Clear before reading: a notification arriving during the read is not lost.
                 self._wake.clear()
-                rows = await self.read(position, self._batch_size)
+                rows = await self._read_until_it_answers(position)
                 if rows:
                     position = rows[-1].position
                     yield rows
@@ -72,6 +75,14 @@ class LogTailer:
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
         finally:
             unsubscribe()
+
+    async def _read_until_it_answers(self, after: int) -> list[StoredRow]:
+        while True:
+            try:
+                return await self.read(after, self._batch_size)
+            except READ_ERRORS as error:  # repeating a read is harmless: nothing was yielded
+                log.warning("reading the event log failed (%s); retrying", error)
+                await asyncio.sleep(self._poll_interval)
 
     async def read(self, after: int, limit: int) -> list[StoredRow]:
         """Stored events with position > after, in order (optionally only some topics)."""
