@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -33,6 +33,7 @@ from domain.bus_event import BusEvent
 from domain.execution import Execution
 from domain.job import Job
 from infrastructure.eventstore.mapper import history_entry
+from interfaces.bootstrap.runtime import SystemClock
 from interfaces.http.render import event_view, execution_view, job_view
 from interfaces.http.services import ApiServices
 
@@ -93,9 +94,14 @@ class MemoryStore:
                 yield aggregate
 
 
-class FixedClock:
+class ManualClock:
+    """Stands still until a test moves it."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return self.at
 
 
 class Catalog:
@@ -256,7 +262,7 @@ class World:
 
     def services(self) -> ApiServices:
         deps = Dependencies(
-            self.store, FixedClock(), Catalog(), lambda: 0.5, JobDefaults(60_000, 2)
+            self.store, SystemClock(), Catalog(), lambda: 0.5, JobDefaults(60_000, 2)
         )
         r = self.read
         return ApiServices(

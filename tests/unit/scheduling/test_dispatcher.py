@@ -7,16 +7,9 @@ from application.dispatcher import Dispatcher
 from domain.execution import Execution
 from domain.execution_values import ErrorInfo, JobSnapshot, Trigger, TriggerType
 from domain.retry import RetryPolicy
+from tests.unit.http.fakes import ManualClock
 
 T0 = datetime(2026, 6, 1, 12, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now_value = T0
-
-    def now(self) -> datetime:
-        return self.now_value
 
 
 class Sent:
@@ -34,8 +27,8 @@ def requested(wait_for: UUID | None = None) -> Execution:
     )
 
 
-def make() -> tuple[Dispatcher, Sent, Clock]:
-    sent, clock = Sent(), Clock()
+def make() -> tuple[Dispatcher, Sent, ManualClock]:
+    sent, clock = Sent(), ManualClock(T0)
     return Dispatcher(sent, clock), sent, clock
 
 
@@ -63,7 +56,7 @@ async def test_a_retry_is_sent_only_when_its_time_comes() -> None:
 
     await dispatcher.send_due()
     assert sent.runs == []
-    clock.now_value = execution.next_attempt_at or T0
+    clock.at = execution.next_attempt_at or T0
     await dispatcher.send_due()
     assert sent.runs == [(execution.id, 2)]
 
@@ -99,7 +92,7 @@ async def test_a_retry_of_an_execution_cancelled_meanwhile_is_not_sent() -> None
     execution.request_cancel(actor="a", at=T0 + timedelta(milliseconds=1))
     for event in execution.collect_events():
         dispatcher.observe(event)
-    clock.now_value = T0 + timedelta(hours=1)
+    clock.at = T0 + timedelta(hours=1)
     await dispatcher.send_due()
 
     assert sent.runs == []

@@ -10,7 +10,8 @@ from application.views import Page, PageRequest
 from domain.execution import Execution
 from domain.execution_values import AttemptOutcome, JobSnapshot, Trigger, TriggerType
 from domain.retry import RetryPolicy
-from tests.unit.http.fakes import Catalog, FixedClock, MemoryReadModels, MemoryStore
+from interfaces.bootstrap.runtime import SystemClock
+from tests.unit.http.fakes import Catalog, MemoryReadModels, MemoryStore
 
 LEASE = 30.0
 
@@ -34,7 +35,7 @@ async def test_only_attempts_of_workers_gone_for_a_whole_lease_are_reported_lost
     lost = await running_on(store, "gone", now - timedelta(minutes=5))
     await running_on(store, "alive", now - timedelta(minutes=5))
     await running_on(store, "gone", now)  # may have registered after the liveness snapshot
-    deps = Dependencies(store, FixedClock(), Catalog(), lambda: 0.5)
+    deps = Dependencies(store, SystemClock(), Catalog(), lambda: 0.5)
 
     assert await reap_lost_attempts(MemoryReadModels(store), Workers(), deps, LEASE) == 1
     assert store.current(lost.id).attempts[0].outcome is AttemptOutcome.WORKER_LOST

@@ -13,18 +13,10 @@ from domain.execution_values import occurrence_id
 from domain.job import Job
 from domain.skipped_occurrences import SkippedOccurrences, SkipReason
 from tests.unit.domain.builders import definition
-from tests.unit.http.fakes import Catalog, MemoryStore
+from tests.unit.http.fakes import Catalog, ManualClock, MemoryStore
 
 T0 = datetime(2026, 6, 1, 12, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.at = T0
-
-    def now(self) -> datetime:
-        return self.at
 
 
 class Everything:
@@ -52,7 +44,7 @@ class Cursors:
 
 class World:
     def __init__(self) -> None:
-        self.store, self.clock = MemoryStore(), Clock()
+        self.store, self.clock = MemoryStore(), ManualClock(T0)
         deps = Dependencies(self.store, self.clock, Catalog(), lambda: 0.5)
         self.cursors = Cursors()
         self.scheduler = CronScheduler(deps, JobDirectory(), Everything(), self.cursors)

@@ -10,8 +10,9 @@ from application.scheduling.triggers import TriggerRouter
 from domain.execution import Execution
 from domain.execution_values import TriggerType, event_execution_id
 from domain.job import Job
+from interfaces.bootstrap.runtime import SystemClock
 from tests.unit.domain.builders import definition
-from tests.unit.http.fakes import Catalog, FixedClock, MemoryStore
+from tests.unit.http.fakes import Catalog, MemoryStore
 
 T0 = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -29,7 +30,7 @@ async def listening_job(store: MemoryStore, directory: JobDirectory) -> Job:
 
 
 def router(store: MemoryStore, directory: JobDirectory) -> TriggerRouter:
-    deps = Dependencies(store, FixedClock(), Catalog(), lambda: 0.5)
+    deps = Dependencies(store, SystemClock(), Catalog(), lambda: 0.5)
     return TriggerRouter(deps, directory)
 
 
