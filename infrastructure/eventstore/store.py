@@ -42,26 +42,25 @@ class EventsourcingStore:
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
         if not events:
             return 0
-        try:
-            return await asyncio.wrap_future(self._writer.submit(events))
-        except (OperationalError, PersistenceError) as error:
-            raise ServiceUnavailable(f"the event store is unavailable: {error}") from error
+        (outcome,) = await self._submit([events])
+        if isinstance(outcome, BaseException):
+            raise _as_port_error(outcome)
+        return outcome
 
     async def save_each(self, aggregates: Sequence[Aggregate]) -> list[int | None]:
-        groups = [list(aggregate.collect_events()) for aggregate in aggregates]
-        futures = [asyncio.wrap_future(f) for f in self._writer.submit_many(groups)]
-        results = await asyncio.gather(*futures, return_exceptions=True)
+        outcomes = await self._submit([list(a.collect_events()) for a in aggregates])
         positions: list[int | None] = []
-        for result in results:
-            if isinstance(result, ConcurrencyConflict):
+        for outcome in outcomes:
+            if isinstance(outcome, ConcurrencyConflict):
                 positions.append(None)
-            elif isinstance(result, (OperationalError, PersistenceError)):
-                raise ServiceUnavailable(f"the event store is unavailable: {result}") from result
-            elif isinstance(result, BaseException):
-                raise result
+            elif isinstance(outcome, BaseException):
+                raise _as_port_error(outcome)
             else:
-                positions.append(result)
+                positions.append(outcome)
         return positions
+
+    async def _submit(self, groups: list[list[Any]]) -> list[int | BaseException]:
+        return await asyncio.wrap_future(self._writer.submit_many(groups))
 
     async def history(self, aggregate_id: UUID) -> list[HistoryEntry]:
         events = await self._in_thread(self._events_of, aggregate_id)
@@ -88,3 +87,12 @@ class EventsourcingStore:
 
 def _kind(kind: type[Aggregate]) -> str:
     return _KIND_NAMES.get(kind.__name__, kind.__name__.lower())
+
+
+def _as_port_error(error: BaseException) -> BaseException:
+    """The library's database errors become the port's ServiceUnavailable; others pass."""
+    if isinstance(error, (OperationalError, PersistenceError)):
+        unavailable = ServiceUnavailable(f"the event store is unavailable: {error}")
+        unavailable.__cause__ = error
+        return unavailable
+    return error

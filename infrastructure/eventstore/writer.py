@@ -23,73 +23,92 @@ from application.errors import ConcurrencyConflict
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 1000
+_UNSAVED = RuntimeError("the event store writer stopped before saving this command")
 
 
 @dataclass(slots=True)
 class _Item:
-    events: list[Any]
-    future: Future[int] = field(default_factory=Future)
+    """One command's events, saved atomically; `outcome` is its position or its error."""
 
-    @property
-    def keys(self) -> set[tuple[UUID, int]]:
-        return {(e.originator_id, e.originator_version) for e in self.events}
+    events: list[Any]
+    keys: set[tuple[UUID, int]]
+    outcome: int | BaseException | None = None
+
+    @classmethod
+    def of(cls, events: list[Any]) -> _Item:
+        return cls(events, {(e.originator_id, e.originator_version) for e in events})
+
+
+@dataclass(slots=True)
+class _Submission:
+    """Commands queued together; one future for all of them (a future each costs more than
+    inserting their rows when a scheduler tick queues a thousand)."""
+
+    items: list[_Item]
+    future: Future[list[int | BaseException]] = field(default_factory=Future)
+
+    def resolve(self) -> None:
+        outcomes = [item.outcome for item in self.items]
+        self.future.set_result([o if o is not None else _UNSAVED for o in outcomes])
 
 
 class GroupCommitWriter:
-    """Saves queued items in batches on its own thread; each submit learns its position."""
+    """Saves queued commands in batches on its own thread; each learns its position."""
 
     def __init__(self, app: Application[UUID], max_batch: int = MAX_BATCH) -> None:
         self._app = app
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[list[_Item] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Submission | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="almanac-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, events: list[Any]) -> Future[int]:
-        item = _Item(events)
-        self._queue.put([item])
-        return item.future
-
-    def submit_many(self, groups: list[list[Any]]) -> list[Future[int]]:
-        """Each group is saved atomically on its own; queued together so they share commits."""
-        items = [_Item(events) for events in groups]
-        self._queue.put(items)
-        return [item.future for item in items]
+    def submit_many(self, groups: list[list[Any]]) -> Future[list[int | BaseException]]:
+        """Each group is saved atomically on its own: its position, or why it was not saved
+        (ConcurrencyConflict when another writer was first). Queued together, they share
+        commits."""
+        submission = _Submission([_Item.of(events) for events in groups])
+        self._queue.put(submission)
+        return submission.future
 
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        while True:
+        closing = False
+        while not closing:
             first = self._queue.get()
             if first is None:
                 return
-            batch, closing = list(first), False
-            while len(batch) < self._max_batch:
+            submissions = [first]
+            while sum(len(s.items) for s in submissions) < self._max_batch:
                 try:
-                    items = self._queue.get_nowait()
+                    submission = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if items is None:
+                if submission is None:
                     closing = True
                     break
-                batch.extend(items)
-            for start in range(0, len(batch), self._max_batch):
-                self._commit_safely(batch[start : start + self._max_batch])
-            if closing:
-                return
+                submissions.append(submission)
+            self._save_submissions(submissions)
+
+    def _save_submissions(self, submissions: list[_Submission]) -> None:
+        # Claim each submission: one whose caller gave up before we started is not saved at
+        # all, and once claimed, a caller giving up can no longer cancel the write under us.
+        claimed = [s for s in submissions if s.future.set_running_or_notify_cancel()]
+        items = [item for submission in claimed for item in submission.items]
+        for start in range(0, len(items), self._max_batch):
+            self._commit_safely(items[start : start + self._max_batch])
+        for submission in claimed:
+            submission.resolve()
 
     def _commit_safely(self, batch: list[_Item]) -> None:
         """The writer thread must never die: a dead writer would hang every later save."""
-        # Claim each item: one whose caller gave up before we started is not saved at all,
-        # and once claimed, a caller giving up can no longer cancel the write under us.
-        claimed = [item for item in batch if item.future.set_running_or_notify_cancel()]
         try:
-            self._commit(claimed)
+            self._commit(batch)
         except Exception as error:
             log.exception("unexpected error in the event store writer")
-            for item in claimed:
+            for item in batch:
                 _fail(item, error)
 
     def _commit(self, batch: list[_Item]) -> None:
@@ -114,8 +133,8 @@ class GroupCommitWriter:
             for r in recordings
         }
         for item in batch:
-            if not item.future.done():
-                item.future.set_result(max(positions[key] for key in item.keys))
+            if item.outcome is None:
+                item.outcome = max(positions[key] for key in item.keys)
 
     def _save_isolating_conflicts(self, batch: list[_Item]) -> None:
         existing = self._existing_keys(batch)
@@ -165,8 +184,8 @@ def latest_versions(app: Application[UUID], ids: list[UUID]) -> dict[UUID, int]:
 
 
 def _fail(item: _Item, error: BaseException) -> None:
-    if not item.future.done():
-        item.future.set_exception(error)
+    if item.outcome is None:
+        item.outcome = error
 
 
 def _without_overlaps(batch: list[_Item]) -> tuple[list[_Item], list[_Item]]:
