@@ -30,14 +30,6 @@ from domain.skipped_occurrences import SkippedOccurrences
 SCHEDULER = "scheduler"
 
 
-async def request_scheduled_execution(
-    command: RequestScheduledExecution, deps: Dependencies, snapshot: JobSnapshot
-) -> Outcome[Execution | None]:
-    """`snapshot` is the job's definition as the scheduler knows it (no store read)."""
-    execution = scheduled_execution(command, snapshot, deps.clock.now())
-    return await _save_first_decision(execution, deps)
-
-
 def scheduled_execution(
     command: RequestScheduledExecution, snapshot: JobSnapshot, at: datetime
 ) -> Execution:

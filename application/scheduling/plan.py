@@ -112,8 +112,10 @@ def apply_overlap(
 ) -> list[Fire | Skip]:
     """Fires that pass the overlap policy; the others become overlap skips."""
     decided: list[Fire | Skip] = []
+    if policy is OverlapPolicy.ALLOW:
+        return list(fires)  # runs in flight do not matter (the log still tracks them)
     for fire in fires:
-        if policy is OverlapPolicy.ALLOW or not runs.unfinished:
+        if not runs.unfinished:
             decided.append(fire)
         elif policy is OverlapPolicy.QUEUE and runs.queued is None:
             decided.append(replace(fire, wait_for=runs.unfinished[-1]))

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import heapq
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
@@ -20,18 +22,19 @@ from application.commands import RecordSkippedOccurrences, RequestScheduledExecu
 from application.dependencies import Dependencies
 from application.occurrences import (
     record_skipped_occurrences,
-    request_scheduled_execution,
     scheduled_execution,
 )
 from application.scheduling.directory import Change, JobDirectory, ScheduledJob
 from application.scheduling.plan import Fire, Skip, apply_overlap, disabled_period, plan
 from domain.execution import Execution
-from domain.execution_values import JobSnapshot
+from domain.job_definition import OverlapPolicy
 from domain.skipped_occurrences import SkippedOccurrences, SkipReason
 
 log = logging.getLogger(__name__)
 MAX_SLEEP = 1.0
-LEAD = timedelta(milliseconds=50)  # build on-time decisions this long before their instant
+# On-time decisions are built this long before their instant and saved when it comes: a
+# thousand runs take a few hundred milliseconds to build on a busy machine.
+LEAD = timedelta(milliseconds=500)
 RETRY_DELAY = timedelta(seconds=1)
 
 
@@ -51,6 +54,20 @@ class CursorStore(Protocol):
     async def load(self, job_ids: Iterable[UUID]) -> dict[UUID, datetime]: ...
 
     async def save(self, cursors: dict[UUID, datetime]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OnTime:
+    """A job's occurrences due now, all within its grace, and the one after them."""
+
+    job: ScheduledJob
+    instants: list[datetime]
+    following: datetime
+    version: int  # the job's version when decided: a later one cancels the decision
+
+    @property
+    def overlap_free(self) -> bool:
+        return self.job.definition.overlap is OverlapPolicy.ALLOW
 
 
 class CronScheduler:
@@ -97,7 +114,7 @@ class CronScheduler:
         """Decide what is due; on-time occurrences a moment early, saved at their instant."""
         await self._apply_changes()
         now = self._deps.clock.now()
-        on_time: list[tuple[ScheduledJob, datetime, datetime]] = []
+        on_time: list[OnTime] = []
         late: list[ScheduledJob] = []
         not_yet: list[tuple[datetime, UUID]] = []
         seen: set[UUID] = set()
@@ -107,9 +124,9 @@ class CronScheduler:
             if job is None or job.next_due != when or job_id in seen or not self._mine(job):
                 continue  # stale, or pushed twice (two changes in one batch): decide once
             seen.add(job_id)
-            following = self._only_occurrence_due(job, when, now)
-            if following is not None:
-                on_time.append((job, when, following))
+            due = self._on_time_occurrences(job, when, now)
+            if due is not None:
+                on_time.append(due)
             elif when <= now:
                 late.append(job)
             else:
@@ -117,56 +134,68 @@ class CronScheduler:
         for entry in not_yet:
             heapq.heappush(self._heap, entry)
         if on_time or late:
-            decisions = (self._decide(job, now) for job in late)
-            await asyncio.gather(self._decide_on_time(on_time, now), *decisions)
+            await asyncio.gather(self._decide_on_time(on_time, now), self._decide_late(late, now))
 
-    def _only_occurrence_due(
+    def _on_time_occurrences(
         self, job: ScheduledJob, due: datetime, now: datetime
-    ) -> datetime | None:
-        """The occurrence after `due` if `due` is the only one due and on time, else None."""
+    ) -> OnTime | None:
+        """The occurrences due from `due` on if all are within the grace, else None (the full
+        planner decides). A scheduler a second or two behind stays on this cheap path: it
+        reads the live cron iterator instead of planning from the cursor anew."""
         grace = timedelta(milliseconds=job.definition.misfire.grace_ms)
         if job.fires is None or now - due > grace:
             return None
-        # Taking the next occurrence is cheap; this also runs up to LEAD before `due`.
-        following = next(job.fires)
-        if following <= now:
-            job.fires = None  # several are due: the full planner takes over from the cursor
-            return None
-        return following
+        instants = [due]
+        following = next(job.fires)  # this also runs up to LEAD before `due`
+        while following <= now:
+            instants.append(following)
+            following = next(job.fires)
+        return OnTime(job, instants, following, job.version)
 
-    async def _decide_on_time(
-        self, due: list[tuple[ScheduledJob, datetime, datetime]], now: datetime
-    ) -> None:
+    async def _decide_on_time(self, due: list[OnTime], now: datetime) -> None:
         """The common case, batched per instant: built ahead, saved when the instant comes."""
-        by_instant: dict[datetime, list[tuple[ScheduledJob, datetime, datetime]]] = {}
+        by_instant: dict[datetime, list[OnTime]] = {}
         for entry in due:
-            by_instant.setdefault(entry[1], []).append(entry)
+            by_instant.setdefault(entry.instants[-1], []).append(entry)
         for instant in sorted(by_instant):
             group = by_instant[instant]
-            aggregates = [
-                self._aggregate(job, decision, max(now, instant))
-                for job, _, _ in group
-                for decision in apply_overlap(
-                    job.job_id, job.definition.overlap, [Fire(instant)], job.runs
-                )
-            ]
+            at = max(now, instant)
+            # Runs of `allow` jobs do not depend on what else runs: built during the lead.
+            ahead = {id(e): self._decisions(e, at) for e in group if e.overlap_free}
             await self._sleep_until(instant)
-            await self._save_on_time(group, aggregates)
+            # A job changed during the lead is decided again from its cursor, with the change.
+            group = [e for e in group if self._unchanged(e)]
+            aggregates = [a for e in group for a in ahead.get(id(e)) or self._decisions(e, at)]
+            with _collector_deferred():
+                await self._save_on_time(group, aggregates)
+
+    def _decisions(self, entry: OnTime, at: datetime) -> list[Execution | SkippedOccurrences]:
+        job = entry.job
+        fires = [Fire(t) for t in entry.instants]
+        decided = apply_overlap(job.job_id, job.definition.overlap, fires, job.runs)
+        return [self._aggregate(job, decision, at) for decision in decided]
+
+    def _unchanged(self, entry: OnTime) -> bool:
+        job = entry.job
+        return (
+            self.directory.jobs.get(job.job_id) is job
+            and job.version == entry.version
+            and self.directory.active(job)
+            and self._mine(job)
+        )
 
     async def _save_on_time(
-        self,
-        group: list[tuple[ScheduledJob, datetime, datetime]],
-        aggregates: list[Execution | SkippedOccurrences],
+        self, group: list[OnTime], aggregates: list[Execution | SkippedOccurrences]
     ) -> None:
         try:
             await self._deps.store.save_each(aggregates)  # None entries: already decided
         except Exception as error:
             log.warning("could not record %d scheduled decisions: %s", len(aggregates), error)
-            for job, _, _ in group:
-                self._retry_soon(job, self._deps.clock.now())
+            for entry in group:
+                self._retry_soon(entry.job, self._deps.clock.now())
             return
-        for job, instant, following in group:
-            self._advance_to(job, instant, following)
+        for entry in group:
+            self._advance_to(entry.job, entry.instants[-1], entry.following)
 
     async def _sleep_until(self, instant: datetime) -> None:
         delay = (instant - self._deps.clock.now()).total_seconds()
@@ -180,39 +209,44 @@ class CronScheduler:
             return scheduled_execution(_request(job, decision), job.snapshot(), now)
         return SkippedOccurrences.record(job.job_id, decision.reason, [decision.first], at=now)
 
-    async def _decide(self, job: ScheduledJob, now: datetime) -> None:
-        """Everything but the common case: late occurrences, several due, a retry."""
-        outcome = plan(job.job_id, job.definition, job.cursor or job.created_at, now, job.runs)
-        if await self._carry_out_all(job, outcome.decisions, now):
-            self._advance(job, outcome.cursor)
+    async def _decide_late(self, jobs: list[ScheduledJob], now: datetime) -> None:
+        """Everything but the common case (late occurrences, several due, a retry), batched:
+        after a stall every job is late at once, and deciding them one save at a time would
+        take longer than the next second, so the scheduler would never catch up."""
+        plans = [
+            (job, plan(job.job_id, job.definition, job.cursor or job.created_at, now, job.runs))
+            for job in jobs
+        ]
+        fires = [(job, d) for job, p in plans for d in p.decisions if isinstance(d, Fire)]
+        skips = [(job, d) for job, p in plans for d in p.decisions if isinstance(d, Skip)]
+        failed = await self._save_fires(fires, now)
+        results = await asyncio.gather(
+            *(self._record_skip(job, skip) for job, skip in skips), return_exceptions=True
+        )
+        for (job, skip), result in zip(skips, results, strict=True):
+            if isinstance(result, Exception):
+                log.warning("could not record %s for job %s: %s", skip, job.job_id, result)
+                failed.add(job.job_id)
+        for job, outcome in plans:
+            if job.job_id in failed:
+                self._retry_soon(job, now)
+            else:
+                self._advance(job, outcome.cursor)
+
+    async def _save_fires(self, fires: list[tuple[ScheduledJob, Fire]], now: datetime) -> set[UUID]:
+        """Save every fire in one batch (those decided already are dropped); ids that failed."""
+        try:
+            await self._deps.store.save_each([self._aggregate(job, f, now) for job, f in fires])
+        except Exception as error:
+            log.warning("could not record %d scheduled runs: %s", len(fires), error)
+            return {job.job_id for job, _ in fires}
+        return set()
 
     def _retry_soon(self, job: ScheduledJob, now: datetime) -> None:
         # The cursor stays put: the same occurrences are decided again shortly; those that
         # did get stored conflict then and are dropped, so nothing runs twice.
         job.fires, job.next_due = None, now + RETRY_DELAY
         heapq.heappush(self._heap, (job.next_due, job.job_id))
-
-    async def _carry_out_all(
-        self, job: ScheduledJob, decisions: list[Fire | Skip], now: datetime
-    ) -> bool:
-        snapshot = job.snapshot()
-        results = await asyncio.gather(
-            *(self._carry_out(job, d, snapshot) for d in decisions), return_exceptions=True
-        )
-        if not any(isinstance(result, BaseException) for result in results):
-            return True
-        self._retry_soon(job, now)
-        return False
-
-    async def _carry_out(self, job: ScheduledJob, decision: Fire | Skip, snap: JobSnapshot) -> None:
-        try:
-            if isinstance(decision, Fire):
-                await request_scheduled_execution(_request(job, decision), self._deps, snap)
-            else:
-                await self._record_skip(job, decision)
-        except Exception as error:
-            log.warning("could not decide %s for job %s: %s", decision, job.job_id, error)
-            raise
 
     async def _record_skip(self, job: ScheduledJob, skip: Skip) -> None:
         """Record the skip; if its first occurrence was decided already (a cursor saved just
@@ -338,6 +372,19 @@ class CronScheduler:
         if delay > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
+
+
+@contextlib.contextmanager
+def _collector_deferred() -> Iterator[None]:
+    """No cyclic-GC pass while an instant's runs are being saved: they are due now, and a
+    full pass over a large scheduler's heap takes ~100 ms. Collection resumes right after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _request(job: ScheduledJob, fire: Fire) -> RequestScheduledExecution:

@@ -34,7 +34,7 @@ from infrastructure.scheduling import (
 from infrastructure.settings import Settings
 from infrastructure.taskiq.broker import TaskiqCommandSender, build_broker
 from infrastructure.webhooks import CompletionWebhooks
-from interfaces.bootstrap.runtime import Runtime, open_runtime
+from interfaces.bootstrap.runtime import Runtime, keep_out_of_collection, open_runtime
 from interfaces.bootstrap.signals import run_until_stopped, stop_event
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,11 @@ async def serve_scheduler(settings: Settings) -> None:
                 runtime.deps, directory, ownership, PostgresCursorStore(runtime.pool)
             )
             await cron.start()
+            keep_out_of_collection()  # the job directory lives as long as the process
+            import gc
+
+            gc.collect()
+            gc.freeze()
             services = [
                 cron.run(),
                 follow_jobs(cron, runtime.pool, runtime.database_url, head),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -115,3 +115,38 @@ async def test_jobs_created_together_cost_one_cursor_read() -> None:
     await world.tick(T0)
 
     assert world.cursors.reads == 1
+
+
+def _during_the_lead(world: World, change: Callable[[], None]) -> None:
+    """Make `change` happen while the scheduler waits for the instant it built runs for."""
+
+    async def sleep_until(instant: datetime) -> None:
+        change()
+        world.observe()
+        world.clock.at = instant
+
+    world.scheduler._sleep_until = sleep_until  # type: ignore[method-assign]
+
+
+async def test_a_job_disabled_while_its_run_was_built_ahead_does_not_fire() -> None:
+    world = World()
+    await world.tick(T0 + SECOND)
+    _during_the_lead(world, lambda: world.job.disable(actor="t", at=T0 + 1.9 * SECOND))
+
+    await world.tick(T0 + 1.7 * SECOND)
+
+    assert world.fired(T0 + SECOND)
+    assert not world.fired(T0 + 2 * SECOND)
+
+
+async def test_a_job_updated_while_its_run_was_built_ahead_runs_with_the_update() -> None:
+    world = World()
+    await world.tick(T0 + SECOND)
+    longer = definition(schedule="* * * * * *", timeout_ms=9_000)
+    _during_the_lead(world, lambda: world.job.update(longer, actor="t", at=T0 + 1.9 * SECOND))
+
+    await world.tick(T0 + 1.7 * SECOND)
+    await world.tick(T0 + 2.1 * SECOND)
+
+    run = world.store.current(occurrence_id(world.job.id, T0 + 2 * SECOND))
+    assert run.job.timeout_ms == 9_000
