@@ -1,8 +1,9 @@
 """Fire lag: how long after its instant an occurrence's request is visible in the store.
 
-1,000 jobs on per-second schedules, one scheduler process. An observer in this process wakes
-on every NOTIFY of the events table and reads the new requests, so the lag measured is
-"committed and readable", not merely "decided".
+1,000 jobs on per-second schedules, one scheduler process. An observer in this process hears
+every NOTIFY of the events table (Postgres sends it at commit) and then reads the new
+requests: an occurrence's lag ends when the NOTIFY announcing its commit arrived, so it is
+"committed and readable", not merely "decided", and excludes the observer's own reading.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from infrastructure.eventstore.mapper import decode_event
 from infrastructure.settings import Settings
 from interfaces.bootstrap.runtime import open_runtime
 
-WARM_UP = 5.0
+WARM_UP = 10.0  # start-up and the catch-up of the occurrences missed before it
 MEASURE = 20.0
 
 
@@ -69,7 +70,13 @@ async def _create_jobs(env: dict[str, str], count: int) -> None:
 async def _observe(database_url: str) -> list[float]:
     connection = await asyncpg.connect(database_url)
     wake = asyncio.Event()
-    await connection.add_listener("almanac_events", lambda *_: wake.set())
+    announced: list[datetime] = []
+
+    def heard(*_: object) -> None:
+        announced.append(datetime.now(UTC))
+        wake.set()
+
+    await connection.add_listener("almanac_events", heard)
     position = await connection.fetchval(
         "SELECT coalesce(max(notification_id), 0) FROM almanac_events"
     )
@@ -78,16 +85,19 @@ async def _observe(database_url: str) -> list[float]:
     try:
         while time.monotonic() - started < WARM_UP + MEASURE:
             wake.clear()
+            # Each instant's runs are one commit, a second after the previous one: the rows
+            # read now are those the first NOTIFY heard since the last read announced.
+            heard_at = announced[0] if announced else datetime.now(UTC)
+            announced.clear()
             rows = await connection.fetch(
                 "SELECT notification_id, originator_id, originator_version, topic, state "
                 "FROM almanac_events WHERE notification_id > $1 ORDER BY notification_id",
                 position,
             )
-            seen = datetime.now(UTC)
             if rows:
                 position = rows[-1]["notification_id"]
                 if time.monotonic() - started > WARM_UP:
-                    lags += _lags(rows, seen)
+                    lags += _lags(rows, heard_at)
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), 1.0)
