@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from infrastructure.postgres.listener import SharedListener
 
 log = logging.getLogger(__name__)
 EVENTS_TABLE = "almanac_events"
+MIN_READ_INTERVAL = 0.01  # seconds; bounds a busy follower to 100 reads a second
 READ_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
 
@@ -66,6 +68,7 @@ class LogTailer:
             while True:
                 # Clear before reading: a notification arriving during the read is not lost.
                 self._wake.clear()
+                read_at = time.monotonic()
                 rows = await self._read_until_it_answers(position)
                 if rows:
                     position = rows[-1].position
@@ -73,6 +76,9 @@ class LogTailer:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                # Under a stream of commits, let a few gather: at most one read per interval
+                # (an idle log is read at once: the interval has long passed).
+                await asyncio.sleep(max(0.0, read_at + MIN_READ_INTERVAL - time.monotonic()))
         finally:
             unsubscribe()
 
