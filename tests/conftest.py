@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from infrastructure.settings import Settings
-from tests.support.databases import new_prefix, own_database
+from tests.support.databases import forget_redis_keys, new_prefix, own_database
 from tests.support.system import MODULES
 
 
@@ -65,8 +65,9 @@ def fresh_database_url(servers: tuple[str, str]) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_url(servers: tuple[str, str]) -> str:
-    return servers[1]
+def redis_url(servers: tuple[str, str]) -> Iterator[str]:
+    yield servers[1]
+    forget_redis_keys(servers[1])
 
 
 @pytest.fixture

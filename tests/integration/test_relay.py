@@ -26,6 +26,7 @@ from infrastructure.eventstore.store import EventsourcingStore
 from infrastructure.postgres.pool import open_pool
 from infrastructure.redis.keys import RedisKeys
 from infrastructure.redis.relay import RedisStreamRelay
+from tests.support.databases import new_prefix
 from tests.support.network import free_port
 from tests.support.system import REPO, wait_until
 from tests.support.waiting import eventually
@@ -49,7 +50,7 @@ def own_redis(tmp_path: Path) -> Iterator[tuple[str, Path, int]]:
 async def test_ten_thousand_mixed_events_are_relayed_once_each_in_order(
     fresh_database_url: str, redis_url: str
 ) -> None:
-    keys = RedisKeys(f"almanac-relay-{uuid.uuid4().hex[:8]}")
+    keys = RedisKeys(new_prefix("relay"))
     async with _relaying(fresh_database_url, redis_url, keys) as (store, redis):
         await _append_mixed(store, TOTAL)
         positions = await _stream_positions(redis, keys, TOTAL)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from redis import Redis
 
 from infrastructure.settings import Settings
 from tests.support.system import MODULES
@@ -51,9 +52,23 @@ def own_database(server_url: str) -> Iterator[str]:
         drop_database(server_url, name)
 
 
+# Every prefix this test process hands out starts with this, so it can remove its keys.
+PROCESS_PREFIX = f"almanac-{uuid.uuid4().hex[:6]}"
+
+
 def new_prefix(label: str = "test") -> str:
     """A Redis key prefix nobody else uses: streams, queues and groups never collide."""
-    return f"almanac-{label}-{uuid.uuid4().hex[:10]}"
+    return f"{PROCESS_PREFIX}-{label}-{uuid.uuid4().hex[:10]}"
+
+
+def forget_redis_keys(redis_url: str) -> None:
+    """Remove every key under this process's prefixes: the machine's Redis outlives the run."""
+    client = Redis.from_url(redis_url)
+    try:
+        for key in client.scan_iter(match=f"{PROCESS_PREFIX}-*", count=1000):
+            client.delete(key)
+    finally:
+        client.close()
 
 
 @contextmanager

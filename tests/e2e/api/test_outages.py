@@ -14,6 +14,7 @@ import pytest
 from infrastructure.settings import Settings
 from tests.e2e.api.servers import TcpProxy
 from tests.support.apps import api_app, live_app
+from tests.support.databases import new_prefix
 from tests.support.system import wait_until
 
 
@@ -45,7 +46,7 @@ def test_503_when_postgres_or_redis_is_down(
         api_settings,
         database_url=_through(str(api_settings.database_url), postgres),
         redis_url=_through(str(api_settings.redis_url), redis),
-        redis_prefix=f"almanac-outage-{uuid.uuid4().hex[:8]}",
+        redis_prefix=new_prefix("outage"),
     )
     with live_app(api_app(settings)) as (url, _), httpx.Client(base_url=url, timeout=30) as http:
         assert http.get("/healthz").json() == {"status": "ok", "postgres": "ok", "redis": "ok"}
@@ -68,9 +69,7 @@ def test_503_when_postgres_or_redis_is_down(
 
 
 def test_server_stops_promptly_with_streams_open(api_settings: Settings) -> None:
-    settings = dataclasses.replace(
-        api_settings, redis_prefix=f"almanac-stop-{uuid.uuid4().hex[:8]}"
-    )
+    settings = dataclasses.replace(api_settings, redis_prefix=new_prefix("stop"))
     connected, ended = threading.Event(), threading.Event()
 
     def follow(url: str) -> None:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 
 from redis.asyncio import Redis
 
 from infrastructure.redis.keys import RedisKeys
 from infrastructure.redis.rate_limit import RedisRateLimiter
+from tests.support.databases import new_prefix
 
 
 async def test_exact_limit_across_clients_then_a_new_window(redis_url: str) -> None:
-    keys = RedisKeys(f"almanac-rl-{uuid.uuid4().hex[:8]}")
+    keys = RedisKeys(new_prefix("rl"))
     clients = [Redis.from_url(redis_url) for _ in range(2)]
     limiters = [RedisRateLimiter(client, keys, per_second=10) for client in clients]
     try:
