@@ -3,20 +3,25 @@
 A quiet source emits 20 events/s through the API and times each emit, first alone, then while
 a noisy source floods the same API with 32 concurrent clients (far above its rate limit of
 100/s here, so most of the flood is answered 429). The figure that matters is how much later
-the quiet source's events are accepted during the flood. The flood comes from a process of
+the quiet source's events are accepted during the flood (the API answers once the read models
+show the event), and how much later they reach the Redis stream that every subscriber reads
+(timed from the start of the emit). The flood comes from a process of
 its own, so the quiet client's timings are not spent waiting behind its own flooding loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import time
 from typing import Any
 
 import httpx
+import msgspec
 from harness import Roles, free_port, healthy, percentiles, role_env, wait_for
+from redis.asyncio import Redis
 
 QUIET_RATE = 20
 SECONDS = 10
@@ -40,39 +45,90 @@ def benchmark_flood(database_url: str, redis_url: str) -> dict[str, Any]:
         roles.start("api")
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: healthy(base), 60, "the API")
-        return asyncio.run(_measure(base))
+        return asyncio.run(_measure(base, redis_url, f"{env['ALMANAC_REDIS_PREFIX']}:events"))
     finally:
         roles.stop()
 
 
-async def _measure(base: str) -> dict[str, Any]:
+async def _measure(base: str, redis_url: str, stream: str) -> dict[str, Any]:
+    sent: dict[str, float] = {}  # quiet event "n:phase" -> perf_counter at the emit's start
+    delivered: dict[str, float] = {}
+    sending_done, all_delivered = asyncio.Event(), asyncio.Event()
+    reader = asyncio.create_task(
+        _read_stream(redis_url, stream, sent, delivered, (sending_done, all_delivered))
+    )
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-        alone = await _quiet(http)
+        alone = await _quiet(http, "alone", sent)
         context = multiprocessing.get_context("spawn")
         started, stop, answers = context.Event(), context.Event(), context.Queue()
         flooder = context.Process(target=flood_process, args=(base, started, stop, answers))
         flooder.start()
         await asyncio.to_thread(started.wait, 60)
-        during = await _quiet(http)
+        during = await _quiet(http, "during", sent)
         stop.set()
         counts: dict[int, int] = await asyncio.to_thread(answers.get, True, 60)
         await asyncio.to_thread(flooder.join, 60)
-    alone_p, during_p = percentiles(alone), percentiles(during)
+    sending_done.set()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(all_delivered.wait(), 30)
+    reader.cancel()
     return {
-        "quiet_alone_ms": {k: round(v, 1) for k, v in alone_p.items()},
-        "quiet_during_flood_ms": {k: round(v, 1) for k, v in during_p.items()},
-        "added_delay_p50_ms": round(during_p["p50"] - alone_p["p50"], 1),
-        "added_delay_p99_ms": round(during_p["p99"] - alone_p["p99"], 1),
+        "accepted_ms": _compare(alone, during),
+        "delivered_ms": _compare(_phase(delivered, "alone"), _phase(delivered, "during")),
         "flood_answers": {str(status): count for status, count in sorted(counts.items())},
     }
 
 
-async def _quiet(http: httpx.AsyncClient) -> list[float]:
+def _compare(alone: list[float], during: list[float]) -> dict[str, Any]:
+    alone_p, during_p = percentiles(alone), percentiles(during)
+    return {
+        "quiet_alone": {k: round(v, 1) for k, v in alone_p.items()},
+        "quiet_during_flood": {k: round(v, 1) for k, v in during_p.items()},
+        "added_p50": round(during_p["p50"] - alone_p["p50"], 1),
+        "added_p99": round(during_p["p99"] - alone_p["p99"], 1),
+    }
+
+
+def _phase(delivered: dict[str, float], phase: str) -> list[float]:
+    return [ms for key, ms in delivered.items() if key.endswith(phase)]
+
+
+async def _read_stream(
+    redis_url: str,
+    stream: str,
+    sent: dict[str, float],
+    delivered: dict[str, float],
+    events: tuple[asyncio.Event, asyncio.Event],
+) -> None:
+    """Time each quiet event's arrival on the stream; say when all sent have arrived."""
+    sending_done, all_delivered = events
+    redis = Redis.from_url(redis_url)
+    cursor = "$"
+    try:
+        while True:
+            reply: Any = await redis.xread({stream: cursor}, count=500, block=1000)
+            arrived = time.perf_counter()
+            for _, entries in reply or []:
+                for entry_id, fields in entries:
+                    cursor = entry_id
+                    envelope = msgspec.json.decode(fields[b"envelope"])
+                    key = envelope["payload"].get("key") if envelope["source"] == "quiet" else None
+                    if key in sent:
+                        delivered[key] = (arrived - sent[key]) * 1000
+            if sending_done.is_set() and len(delivered) >= len(sent):
+                all_delivered.set()
+    finally:
+        await redis.aclose()
+
+
+async def _quiet(http: httpx.AsyncClient, phase: str, sent: dict[str, float]) -> list[float]:
     latencies = []
     for n in range(QUIET_RATE * SECONDS):
-        started = time.perf_counter()
+        key = f"{n}:{phase}"
+        started = sent[key] = time.perf_counter()
         response = await http.post(
-            "/api/v1/events", json={"name": "quiet.tick", "source": "quiet", "payload": {"n": n}}
+            "/api/v1/events",
+            json={"name": "quiet.tick", "source": "quiet", "payload": {"key": key}},
         )
         response.raise_for_status()
         latencies.append((time.perf_counter() - started) * 1000)
