@@ -60,7 +60,7 @@ async def test_finished_executions_are_posted_signed_retried_and_recorded(
         failed.fail_attempt(1, ErrorInfo("ValueError", "bad"), at=datetime.now(UTC), sample=0.5)
         quiet = running()
         quiet.complete(1, None, at=datetime.now(UTC))
-        await fresh_deps.store.save(completed, failed, quiet)
+        saved = await fresh_deps.store.save(completed, failed, quiet)
 
         def follower() -> CompletionWebhooks:
             return CompletionWebhooks(
@@ -73,8 +73,14 @@ async def test_finished_executions_are_posted_signed_retried_and_recorded(
 
             return check
 
+        async def delivered_and_moved_on() -> bool:
+            # Recorded outcomes come before the position moves: stopping in between would
+            # deliver again, which at-least-once allows but this test is not about.
+            moved = await Positions(fresh_pool).get("webhooks") >= saved
+            return moved and await recorded(3)()
+
         async with following(follower()):
-            await eventually(recorded(3), timeout=10)
+            await eventually(delivered_and_moved_on, timeout=10)
         posts = len(web.received)
         late = running(f"{web.url}/late")
         late.complete(1, None, at=datetime.now(UTC))
