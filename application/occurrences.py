@@ -8,6 +8,7 @@ and drop the request quietly.
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from application.commands import (
     RecordSkippedOccurrences,
@@ -17,6 +18,8 @@ from application.commands import (
 from application.dependencies import Dependencies
 from application.errors import ConcurrencyConflict
 from application.results import Outcome
+from application.scheduling.plan import Skip
+from domain.cron import CronSchedule
 from domain.execution import Execution
 from domain.execution_values import (
     JobSnapshot,
@@ -87,3 +90,20 @@ async def _save_first_decision[A: Execution | SkippedOccurrences](
         return Outcome(aggregate, await deps.store.save(aggregate))
     except ConcurrencyConflict:
         return Outcome(None, 0, changed=False)
+
+
+async def record_skip(
+    job_id: UUID, cron: CronSchedule | None, skip: Skip, deps: Dependencies
+) -> None:
+    """Record the skip; if its first occurrence was decided already (a cursor saved just
+    before another decision), the record starts at the next one instead."""
+    while True:
+        instants = [skip.first] if skip.first == skip.last else [skip.first, skip.last]
+        command = RecordSkippedOccurrences(
+            job_id, skip.reason, instants, skip.count, skip.estimated
+        )
+        outcome = await record_skipped_occurrences(command, deps)
+        if outcome.changed or cron is None or skip.first >= skip.last:
+            return
+        first = cron.next_after(skip.first)
+        skip = Skip(skip.reason, first, skip.last, skip.count - 1, skip.estimated)

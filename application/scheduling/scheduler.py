@@ -9,25 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import heapq
 import logging
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
-from application.commands import RecordSkippedOccurrences, RequestScheduledExecution
+from application.commands import RequestScheduledExecution
 from application.dependencies import Dependencies
-from application.occurrences import (
-    record_skipped_occurrences,
-    scheduled_execution,
-)
+from application.occurrences import record_skip, scheduled_execution
 from application.scheduling.directory import Change, JobDirectory, ScheduledJob
+from application.scheduling.on_time import (
+    OnTime,
+    by_instant,
+    collector_deferred,
+    on_time_occurrences,
+)
 from application.scheduling.plan import Fire, Skip, apply_overlap, disabled_period, plan
 from domain.execution import Execution
-from domain.job_definition import OverlapPolicy
 from domain.skipped_occurrences import SkippedOccurrences, SkipReason
 
 log = logging.getLogger(__name__)
@@ -54,20 +54,6 @@ class CursorStore(Protocol):
     async def load(self, job_ids: Iterable[UUID]) -> dict[UUID, datetime]: ...
 
     async def save(self, cursors: dict[UUID, datetime]) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class OnTime:
-    """A job's occurrences due now, all within its grace, and the one after them."""
-
-    job: ScheduledJob
-    instants: list[datetime]
-    following: datetime
-    version: int  # the job's version when decided: a later one cancels the decision
-
-    @property
-    def overlap_free(self) -> bool:
-        return self.job.definition.overlap is OverlapPolicy.ALLOW
 
 
 class CronScheduler:
@@ -124,7 +110,7 @@ class CronScheduler:
             if job is None or job.next_due != when or job_id in seen or not self._mine(job):
                 continue  # stale, or pushed twice (two changes in one batch): decide once
             seen.add(job_id)
-            due = self._on_time_occurrences(job, when, now)
+            due = on_time_occurrences(job, when, now)
             if due is not None:
                 on_time.append(due)
             elif when <= now:
@@ -136,37 +122,17 @@ class CronScheduler:
         if on_time or late:
             await asyncio.gather(self._decide_on_time(on_time, now), self._decide_late(late, now))
 
-    def _on_time_occurrences(
-        self, job: ScheduledJob, due: datetime, now: datetime
-    ) -> OnTime | None:
-        """The occurrences due from `due` on if all are within the grace, else None (the full
-        planner decides). A scheduler a second or two behind stays on this cheap path: it
-        reads the live cron iterator instead of planning from the cursor anew."""
-        grace = timedelta(milliseconds=job.definition.misfire.grace_ms)
-        if job.fires is None or now - due > grace:
-            return None
-        instants = [due]
-        following = next(job.fires)  # this also runs up to LEAD before `due`
-        while following <= now:
-            instants.append(following)
-            following = next(job.fires)
-        return OnTime(job, instants, following, job.version)
-
     async def _decide_on_time(self, due: list[OnTime], now: datetime) -> None:
         """The common case, batched per instant: built ahead, saved when the instant comes."""
-        by_instant: dict[datetime, list[OnTime]] = {}
-        for entry in due:
-            by_instant.setdefault(entry.instants[-1], []).append(entry)
-        for instant in sorted(by_instant):
-            group = by_instant[instant]
+        for instant, decided in by_instant(due):
             at = max(now, instant)
             # Runs of `allow` jobs do not depend on what else runs: built during the lead.
-            ahead = {id(e): self._decisions(e, at) for e in group if e.overlap_free}
+            ahead = {id(e): self._decisions(e, at) for e in decided if e.overlap_free}
             await self._sleep_until(instant)
             # A job changed during the lead is decided again from its cursor, with the change.
-            group = [e for e in group if self._unchanged(e)]
+            group = [e for e in decided if self._unchanged(e)]
             aggregates = [a for e in group for a in ahead.get(id(e)) or self._decisions(e, at)]
-            with _collector_deferred():
+            with collector_deferred():
                 await self._save_on_time(group, aggregates)
 
     def _decisions(self, entry: OnTime, at: datetime) -> list[Execution | SkippedOccurrences]:
@@ -249,19 +215,7 @@ class CronScheduler:
         heapq.heappush(self._heap, (job.next_due, job.job_id))
 
     async def _record_skip(self, job: ScheduledJob, skip: Skip) -> None:
-        """Record the skip; if its first occurrence was decided already (a cursor saved just
-        before another decision), the record starts at the next one instead."""
-        cron = job.definition.cron
-        while True:
-            instants = [skip.first] if skip.first == skip.last else [skip.first, skip.last]
-            command = RecordSkippedOccurrences(
-                job.job_id, skip.reason, instants, skip.count, skip.estimated
-            )
-            outcome = await record_skipped_occurrences(command, self._deps)
-            if outcome.changed or cron is None or skip.first >= skip.last:
-                return
-            first = cron.next_after(skip.first)
-            skip = Skip(skip.reason, first, skip.last, skip.count - 1, skip.estimated)
+        await record_skip(job.job_id, job.definition.cron, skip, self._deps)
 
     def _advance(self, job: ScheduledJob, cursor: datetime) -> None:
         job.cursor = cursor
@@ -372,19 +326,6 @@ class CronScheduler:
         if delay > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
-
-
-@contextlib.contextmanager
-def _collector_deferred() -> Iterator[None]:
-    """No cyclic-GC pass while an instant's runs are being saved: they are due now, and a
-    full pass over a large scheduler's heap takes ~100 ms. Collection resumes right after."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _request(job: ScheduledJob, fire: Fire) -> RequestScheduledExecution:
