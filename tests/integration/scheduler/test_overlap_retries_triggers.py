@@ -57,17 +57,28 @@ async def test_overlap_policies_skip_queue_and_allow(runtime: Runtime, system: S
         for policy in OverlapPolicy
     }
 
-    async def each_policy_showed() -> bool:
+    async def what_each_policy_showed() -> dict[str, bool]:
         """Runs overlapped under ALLOW, and SKIP and QUEUE each held one back."""
         skipped = {s.job_id for s in await skip_records(runtime) if s.reason is SkipReason.OVERLAP}
         queue = await runs_of(runtime, jobs[OverlapPolicy.QUEUE])
-        return (
-            {jobs[OverlapPolicy.SKIP], jobs[OverlapPolicy.QUEUE]} <= skipped
-            and any(run.wait_for is not None for run in queue)
-            and overlapping(intervals(await runs_of(runtime, jobs[OverlapPolicy.ALLOW])))
-        )
+        allowed = await runs_of(runtime, jobs[OverlapPolicy.ALLOW])
+        return {
+            "skip skipped": jobs[OverlapPolicy.SKIP] in skipped,
+            "queue skipped": jobs[OverlapPolicy.QUEUE] in skipped,
+            "queue queued": any(run.wait_for is not None for run in queue),
+            "allow overlapped": overlapping(intervals(allowed)),
+        }
 
-    await eventually(each_policy_showed, timeout=60)
+    shown: dict[str, bool] = {}
+
+    async def each_policy_showed() -> bool:
+        shown.update(await what_each_policy_showed())
+        return all(shown.values())
+
+    try:
+        await eventually(each_policy_showed, timeout=60)
+    except AssertionError:
+        raise AssertionError(f"not every policy showed within 60 s: {shown}") from None
     system.close()
 
     skips = [s for s in await skip_records(runtime) if s.reason is SkipReason.OVERLAP]
