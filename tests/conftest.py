@@ -47,6 +47,8 @@ def servers() -> Iterator[tuple[str, str]]:
                 database = stack.enter_context(EmbeddedPostgres(data / "postgres")).url
             if not redis:
                 redis = stack.enter_context(EmbeddedRedis(data / "redis")).url
+        # Every test's keys go with this process (before an embedded Redis stops).
+        stack.callback(forget_redis_keys, redis)
         yield database, redis
 
 
@@ -65,9 +67,8 @@ def fresh_database_url(servers: tuple[str, str]) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_url(servers: tuple[str, str]) -> Iterator[str]:
-    yield servers[1]
-    forget_redis_keys(servers[1])
+def redis_url(servers: tuple[str, str]) -> str:
+    return servers[1]
 
 
 @pytest.fixture
