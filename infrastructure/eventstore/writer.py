@@ -80,8 +80,8 @@ class GroupCommitWriter:
             first = self._queue.get()
             if first is None:
                 return
-            submissions = [first]
-            while sum(len(s.items) for s in submissions) < self._max_batch:
+            submissions, queued = [first], len(first.items)
+            while queued < self._max_batch:
                 try:
                     submission = self._queue.get_nowait()
                 except queue.Empty:
@@ -90,6 +90,7 @@ class GroupCommitWriter:
                     closing = True
                     break
                 submissions.append(submission)
+                queued += len(submission.items)
             self._save_submissions(submissions)
 
     def _save_submissions(self, submissions: list[_Submission]) -> None:
