@@ -43,6 +43,12 @@ class StoredRow:
         return decode_event(self.topic, self.state, self.originator_id, self.version)
 
 
+async def let_commits_gather(read_at: float) -> None:
+    """Under a stream of commits, read at most once per interval so that a few gather in one
+    read; an idle log is read at once (the interval has long passed since `read_at`)."""
+    await asyncio.sleep(max(0.0, read_at + MIN_READ_INTERVAL - time.monotonic()))
+
+
 class LogTailer:
     """Yields batches of stored events after a position, waiting when caught up."""
 
@@ -76,9 +82,7 @@ class LogTailer:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-                # Under a stream of commits, let a few gather: at most one read per interval
-                # (an idle log is read at once: the interval has long passed).
-                await asyncio.sleep(max(0.0, read_at + MIN_READ_INTERVAL - time.monotonic()))
+                await let_commits_gather(read_at)
         finally:
             unsubscribe()
 

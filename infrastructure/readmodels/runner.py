@@ -15,6 +15,7 @@ import time
 
 import asyncpg
 
+from infrastructure.postgres.log_tailer import let_commits_gather
 from infrastructure.readmodels.log import LogSlice, read_log
 from infrastructure.readmodels.positions import advance, announce, load_position
 from infrastructure.readmodels.projection import LoggedEvent, Projection
@@ -22,7 +23,6 @@ from infrastructure.readmodels.projection import LoggedEvent, Projection
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 MAX_BACKOFF = 10.0
-MIN_READ_INTERVAL = 0.01  # seconds; bounds reads to 100/s per projection when busy
 IDLE_WRITE_INTERVAL = 1.0  # seconds between position writes that carry no rows
 
 
@@ -103,8 +103,7 @@ class ProjectionRunner:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
-            # Under a stream of commits, let a few gather: at most one read per interval.
-            await asyncio.sleep(max(0.0, read_at + MIN_READ_INTERVAL - time.monotonic()))
+            await let_commits_gather(read_at)
 
     async def _commit(self, part: LogSlice) -> None:
         events = [LoggedEvent(row.position, row.decode()) for row in part.rows]
