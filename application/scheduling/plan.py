@@ -111,9 +111,9 @@ def apply_overlap(
     job_id: UUID, policy: OverlapPolicy, fires: list[Fire], runs: RunsInFlight
 ) -> list[Fire | Skip]:
     """Fires that pass the overlap policy; the others become overlap skips."""
-    decided: list[Fire | Skip] = []
     if policy is OverlapPolicy.ALLOW:
         return list(fires)  # runs in flight do not matter (the log still tracks them)
+    decided: list[Fire | Skip] = []
     for fire in fires:
         if not runs.unfinished:
             decided.append(fire)
