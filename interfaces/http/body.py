@@ -7,6 +7,7 @@ converted on its own with `strict=True`, so a 422 lists every bad field at once.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -69,7 +70,7 @@ def decode_fields[S: msgspec.Struct](
     """Field values of `kind` found in `data` (by their JSON names), and every problem."""
     if not isinstance(data, dict):
         return {}, [FieldError(prefix or "body", "must be a JSON object")]
-    fields = {field.encode_name: field for field in msgspec.structs.fields(kind)}
+    fields = _fields_by_json_name(kind)
     errors = [FieldError(prefix + key, "is not a known field") for key in data if key not in fields]
     values: dict[str, Any] = {}
     for name, field in fields.items():
@@ -89,6 +90,12 @@ def decode_fields[S: msgspec.Struct](
         except msgspec.ValidationError as error:
             errors.append(_field_error(prefix + name, error))
     return values, errors
+
+
+@cache
+def _fields_by_json_name(kind: type[msgspec.Struct]) -> dict[str, msgspec.structs.FieldInfo]:
+    """Computed once per type: msgspec re-evaluates every annotation on each call."""
+    return {field.encode_name: field for field in msgspec.structs.fields(kind)}
 
 
 def decode_struct[S: msgspec.Struct](data: Any, kind: type[S]) -> S:
