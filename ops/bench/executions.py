@@ -23,7 +23,8 @@ CLIENTS = 32
 def almanac_throughput(
     database_url: str, redis_url: str, total: int, workers: int, concurrency: int
 ) -> dict[str, Any]:
-    """Start the whole system, request `total` runs over HTTP, time until the read model shows all COMPLETED."""
+    """Start the whole system, request `total` runs over HTTP, time until the read model
+    shows them all COMPLETED."""
     port = free_port()
     roles = Roles(
         role_env(

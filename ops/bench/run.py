@@ -1,7 +1,7 @@
 """`make bench`: Almanac against a bare taskiq worker, on this machine, in one run.
 
 Prints absolute figures as context and ratios as the result. Phases can be chosen:
-`python ops/bench/run.py executions schedule api readmodels bus` (default: all).
+`python ops/bench/run.py executions schedule api readmodels bus emits flood` (default: all).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def main() -> None:
     parser.add_argument(
         "phases",
         nargs="*",
-        default=["executions", "schedule", "api", "readmodels", "bus", "flood"],
+        default=["executions", "schedule", "api", "readmodels", "bus", "emits", "flood"],
     )
     parser.add_argument("--executions", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2, help="worker processes, both sides")
@@ -72,6 +72,12 @@ def bus(database_url: str, redis_url: str, args: argparse.Namespace) -> dict[str
     return benchmark_bus(database_url, redis_url)
 
 
+def emits(database_url: str, redis_url: str, args: argparse.Namespace) -> dict[str, object]:
+    from api_emits import benchmark_api_emits
+
+    return benchmark_api_emits(database_url, redis_url)
+
+
 def flood(database_url: str, redis_url: str, args: argparse.Namespace) -> dict[str, object]:
     from flood import benchmark_flood
 
@@ -84,6 +90,7 @@ PHASES = {
     "api": api,
     "readmodels": readmodels,
     "bus": bus,
+    "emits": emits,
     "flood": flood,
 }
 
