@@ -28,7 +28,7 @@ MANIFEST = "manifest.json"
 class LoadedModule:
     manifest: ModuleManifest
     jobs: tuple[JobDefinition, ...]
-    folder: Path
+    folder: Path  # resolved (symlinks followed)
 
     @property
     def name(self) -> str:
@@ -66,7 +66,9 @@ class FilesystemModuleCatalog:
                 message = f"module {manifest.name!r} is already loaded from another folder"
                 self.problems.append(ManifestError(manifest_path, "name", message))
                 continue
-            self.modules[manifest.name] = LoadedModule(manifest, jobs, manifest_path.parent)
+            # Resolved once: every run checks its handler against this real path.
+            folder = manifest_path.parent.resolve()
+            self.modules[manifest.name] = LoadedModule(manifest, jobs, folder)
         return self
 
     def problems_with_handler(self, module_id: str, handler: str) -> list[tuple[str, str]]:
@@ -86,9 +88,8 @@ class FilesystemModuleCatalog:
         if module is None:
             raise InvalidValue("moduleId", f"unknown module {module_id!r}")
         validate_handler_path(handler)
-        folder = module.folder.resolve()
-        target = (folder / handler).resolve()
-        if not target.is_relative_to(folder):
+        target = (module.folder / handler).resolve()
+        if not target.is_relative_to(module.folder):
             raise InvalidValue("handler", "resolves outside its module folder")
         if not target.is_file():
             raise InvalidValue("handler", f"no file {handler!r} in module {module_id!r}")
@@ -98,7 +99,7 @@ class FilesystemModuleCatalog:
         module = self.modules.get(module_id)
         if module is None:
             raise InvalidValue("moduleId", f"unknown module {module_id!r}")
-        return module.folder.resolve()
+        return module.folder
 
     def event_schema_problems(self, name: str, payload: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
