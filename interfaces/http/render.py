@@ -52,6 +52,15 @@ async def view_after[A: Aggregate, V](
     return view if view is not None else written(outcome.value)
 
 
+async def created_view[A: Aggregate, V](
+    services: ApiServices, outcome: Outcome[A], written: Callable[[A], V]
+) -> V:
+    """A new aggregate as its command wrote it, answered once the read models show it (so
+    the next GET finds it); reading the row back would cost a query and tell nothing more."""
+    await caught_up(services, outcome.position)
+    return written(outcome.value)
+
+
 def job_body(view: JobView) -> JobResponse:
     return msgspec.convert(view, JobResponse, from_attributes=True)
 

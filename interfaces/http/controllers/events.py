@@ -21,7 +21,7 @@ from interfaces.http.body import decode_struct, read_json
 from interfaces.http.openapi import body_operation, errors
 from interfaces.http.params import DEFAULT_LIMIT, Cursor, Limit, page, path_id, utc
 from interfaces.http.problems import FieldError, ProblemError, invalid, rate_limited
-from interfaces.http.render import event_view, view_after
+from interfaces.http.render import created_view, event_view
 from interfaces.http.schemas.common import DeletedResponse
 from interfaces.http.schemas.events import (
     EventCreateRequest,
@@ -65,7 +65,7 @@ class EventController(Controller):
             raise rate_limited(wait)
         outcome = await emit_event(EmitEvent(body.name, body.payload, body.source), services.deps)
         written = partial(event_view, position=outcome.position)
-        return event_body(await view_after(services, outcome, services.events.get_event, written))
+        return event_body(await created_view(services, outcome, written))
 
     @get("/", responses=errors(400, 422))
     async def list_events(

@@ -15,7 +15,6 @@ from application.results import Outcome
 from application.views import JobFilters
 from domain.job import Job
 from interfaces.http.body import decode_struct, read_json
-from interfaces.http.controllers.executions import execution_answer
 from interfaces.http.job_input import ACTOR, create_command, update_command
 from interfaces.http.openapi import body_operation, errors
 from interfaces.http.params import (
@@ -29,7 +28,16 @@ from interfaces.http.params import (
     path_id,
 )
 from interfaces.http.problems import ProblemError
-from interfaces.http.render import caught_up, history_body, job_body, job_view, view_after
+from interfaces.http.render import (
+    caught_up,
+    created_view,
+    execution_body,
+    execution_view,
+    history_body,
+    job_body,
+    job_view,
+    view_after,
+)
 from interfaces.http.schemas.common import HistoryResponse
 from interfaces.http.schemas.executions import ExecutionResponse
 from interfaces.http.schemas.jobs import (
@@ -143,7 +151,8 @@ class JobController(Controller):
         body = ExecuteRequest() if data is None else decode_struct(data, ExecuteRequest)
         command = ExecuteJob(identifier, ACTOR, body.config)
         outcome = await execute_job(command, services.deps)
-        return await execution_answer(services, outcome, 202)
+        view = await created_view(services, outcome, execution_view)
+        return Response(execution_body(view), status_code=202)
 
     @get("/{job_id:str}/history", responses=errors(404))
     async def history(self, job_id: FromPath[str], services: Services) -> HistoryResponse:
