@@ -5,10 +5,15 @@ something, and loses its consumer group with Redis's data. This subclass reads o
 a time (nothing stranded in a dead consumer's hands), reclaims idle messages on a timer, and
 recreates the group at `0` when Redis forgot it. A reclaimed message of a still-running
 attempt is harmless: the worker's claim finds the attempt taken and drops it.
+
+Acks ride with the next read, in one round trip. Acking late is safe for the same reason:
+a message is reclaimed only after `idle_timeout` (a minute or more), and a redelivered run
+is dropped by its claim.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
@@ -17,7 +22,7 @@ from typing import Any
 from uuid import UUID
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 from taskiq import AckableMessage
 from taskiq.message import TaskiqMessage
 from taskiq_redis import RedisStreamBroker
@@ -30,9 +35,10 @@ RECLAIM_INTERVAL = 5.0
 
 
 class AlmanacStreamBroker(RedisStreamBroker):
-    """xread_count=1, reclaim on a timer, consumer group recreated when missing."""
+    """xread_count=1, acks sent with the next read, reclaim on a timer, consumer group
+    recreated when missing."""
 
-    _acker: Redis | None = None
+    _unacked: list[Any] | None = None
 
     async def _declare_consumer_group(self) -> None:
         async with Redis(connection_pool=self.connection_pool) as redis:
@@ -56,14 +62,19 @@ class AlmanacStreamBroker(RedisStreamBroker):
                         yield message
 
     async def _read(self, redis: Redis) -> list[AckableMessage]:
+        acks, self._unacked = self._unacked, []
+        pipe = redis.pipeline(transaction=False)
+        if acks:
+            pipe.xack(self.queue_name, self.consumer_group_name, *acks)
+        pipe.xreadgroup(
+            self.consumer_group_name,
+            self.consumer_name,
+            {self.queue_name: ">"},
+            block=self.block,
+            count=1,
+        )
         try:
-            fetched: Any = await redis.xreadgroup(
-                self.consumer_group_name,
-                self.consumer_name,
-                {self.queue_name: ">"},
-                block=self.block,
-                count=1,
-            )
+            fetched: Any = (await pipe.execute())[-1]
         except ResponseError as error:
             if "NOGROUP" not in str(error):
                 raise
@@ -93,16 +104,18 @@ class AlmanacStreamBroker(RedisStreamBroker):
         return AckableMessage(data=data[b"data"], ack=functools.partial(self._ack, entry_id))
 
     async def _ack(self, entry_id: Any) -> None:
-        """XACK on one client for the process: taskiq builds a client per ack, which cost
-        about a tenth of a worker's CPU under load."""
-        if self._acker is None:
-            self._acker = Redis(connection_pool=self.connection_pool)
-        await self._acker.xack(self.queue_name, self.consumer_group_name, entry_id)
+        """Kept for the next read (see the module's note): taskiq's own ack is a round trip,
+        and a client built, per message."""
+        if self._unacked is None:
+            self._unacked = []
+        self._unacked.append(entry_id)
 
     async def shutdown(self) -> None:
-        if self._acker is not None:
-            await self._acker.aclose()  # its connection only: the pool is the broker's
-            self._acker = None
+        if self._unacked:
+            acks, self._unacked = self._unacked, []
+            with contextlib.suppress(RedisError):  # unacked runs come back; claims drop them
+                async with Redis(connection_pool=self.connection_pool) as redis:
+                    await redis.xack(self.queue_name, self.consumer_group_name, *acks)
         await super().shutdown()
 
 
