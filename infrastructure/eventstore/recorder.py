@@ -1,9 +1,10 @@
-"""The library's Postgres recorder, inserting from plain column arrays.
+"""The library's Postgres recorder, saving through one statement.
 
-Same statement semantics as the library (lock the table, NOTIFY, insert, RETURNING the
-notification ids in insert order), but the rows travel as four plain arrays instead of an
-array of a composite type, which psycopg encodes about ten times faster, and in binary
-(`%b`), which spares escaping every state as hex text: 1,000 events insert in half the time.
+Same semantics as the library (lock the table, NOTIFY, insert, the notification ids in insert
+order), but as one prepared call of `almanac_insert_events` (migration 0202) in autocommit
+instead of a six-statement pipelined transaction. The rows travel as four plain arrays in
+binary (`%b`) rather than an array of a composite type, which psycopg encodes about ten times
+faster and which spares escaping every state as hex text.
 """
 
 from __future__ import annotations
@@ -11,36 +12,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg import Cursor
-from psycopg.rows import DictRow
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
+
+INSERT_FUNCTION = "almanac_insert_events"
 
 
 class ColumnarPostgresApplicationRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.insert_events_statement = SQL(
-            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
-            "RETURNING notification_id"
-        ).format(
-            schema=Identifier(self.datastore.schema),
-            table=Identifier(self.events_table_name),
-        )
+        self.insert_function_call = SQL(
+            "SELECT * FROM {schema}.{function}(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
+        ).format(schema=Identifier(self.datastore.schema), function=Identifier(INSERT_FUNCTION))
 
-    def _insert_stored_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any
-    ) -> None:
-        self._lock_table(curs)  # commit order = notification order: tailing readers never skip
-        self._notify_channel(curs)
-        curs.execute(
-            self.insert_events_statement,
-            (
-                [event.originator_id for event in stored_events],
-                [event.originator_version for event in stored_events],
-                [event.topic for event in stored_events],
-                [event.state for event in stored_events],
-            ),
+    # As the library's own insert: a dropped connection is retried (a duplicate of an insert
+    # that did commit fails on the version's unique key, which callers see as a conflict).
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **_: Any) -> Sequence[int]:
+        if not stored_events:
+            return []
+        columns = (
+            [event.originator_id for event in stored_events],
+            [event.originator_version for event in stored_events],
+            [event.topic for event in stored_events],
+            [event.state for event in stored_events],
         )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.insert_function_call, columns, prepare=True)
+            return [row[INSERT_FUNCTION] for row in curs.fetchall()]
