@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import UUID
@@ -31,7 +31,7 @@ class EventsourcingStore:
 
     async def load[A: Aggregate](self, aggregate_id: UUID, kind: type[A]) -> A:
         try:
-            aggregate = await self._in_thread(self.app.repository.get, aggregate_id)
+            aggregate = await self._in_thread(self._replayed, aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(_kind(kind), aggregate_id) from None
         if not isinstance(aggregate, kind):
@@ -74,6 +74,9 @@ class EventsourcingStore:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.app.close()
 
+    def _replayed(self, aggregate_id: UUID) -> Any:
+        return self.app.repository.get(aggregate_id, projector_func=replay)
+
     def _events_of(self, aggregate_id: UUID) -> list[Any]:
         return list(self.app.events.get(aggregate_id))
 
@@ -83,6 +86,14 @@ class EventsourcingStore:
             return await loop.run_in_executor(self._pool, function, *args)
         except OperationalError as error:
             raise ServiceUnavailable(f"the event store is unavailable: {error}") from error
+
+
+def replay(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's projector without its per-event `assert isinstance` on a runtime
+    Protocol: replaying a two-event execution took 30 us with it, 5 us without."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 def _kind(kind: type[Aggregate]) -> str:
