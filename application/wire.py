@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 # Keys whose values are user data (job config, results, payloads, log fields): never renamed.
@@ -33,6 +34,7 @@ def camelize(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=4096)  # field names repeat in every event; user data keys never get here
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
