@@ -24,7 +24,7 @@ from application.views import ExecutionFilters, ExecutionView
 from domain.execution import TERMINAL_EVENTS, Execution
 from domain.execution_values import ExecutionStatus
 from infrastructure.postgres.log_tailer import LogTailer
-from infrastructure.postgres.positions import Positions
+from infrastructure.postgres.positions import Positions, ThrottledPosition
 from infrastructure.redis.keys import RedisKeys
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class DispatcherService:
     ) -> None:
         self._dispatcher = dispatcher
         self._tailer = LogTailer(pool, database_url, topics=TOPICS)
-        self._positions = Positions(pool)
+        self._position = ThrottledPosition(Positions(pool), POSITION_NAME)
         self._redis = redis
         self._keys = keys
         self._executions = executions
@@ -64,7 +64,7 @@ class DispatcherService:
         self._wake = asyncio.Event()
 
     async def run(self) -> None:
-        position = await self._positions.get(POSITION_NAME)
+        position = await self._position.get()
         await self._sync.wait_for(position, within=30)
         await self._reload(resend_all=False)
         await self._redis.set(self._keys.epoch(POSITION_NAME), "1")
@@ -75,7 +75,7 @@ class DispatcherService:
             for row in rows:
                 self._dispatcher.observe(row.decode())
             await self._dispatcher.send_due()
-            await self._positions.advance(POSITION_NAME, rows[-1].position)
+            await self._position.advance(rows[-1].position)
             self._wake.set()
 
     async def _timers(self) -> None:

@@ -22,7 +22,7 @@ from application.views import ExecutionFilters, JobFilters
 from domain.execution import TERMINAL_EVENTS, Execution
 from infrastructure.envelope import envelope
 from infrastructure.postgres.log_tailer import LogTailer
-from infrastructure.postgres.positions import Positions
+from infrastructure.postgres.positions import Positions, ThrottledPosition
 
 log = logging.getLogger(__name__)
 MEMBER_TTL_SECONDS = 3.0
@@ -160,8 +160,8 @@ async def follow_triggers(
     routed with the jobs as they were at that point of the log, so a job created just before
     a matching event always sees it.
     """
-    positions = Positions(pool)
-    position = await positions.get(TRIGGERS_POSITION)
+    positions = ThrottledPosition(Positions(pool), TRIGGERS_POSITION)
+    position = await positions.get()
     await sync.wait_for(position, within=30)
     directory = await load_directory(read.jobs, read.modules, read.executions)
     router = TriggerRouter(deps, directory)
@@ -173,7 +173,7 @@ async def follow_triggers(
                 listening = router.listening()
             if listening:  # with no job listening, no envelope needs building
                 await router.route(envelope(event, row.position), listening)
-        await positions.advance(TRIGGERS_POSITION, rows[-1].position)
+        await positions.advance(rows[-1].position)
 
 
 class ReadModelsForTriggers(Protocol):

@@ -31,7 +31,7 @@ from domain.execution import TERMINAL_EVENTS
 from infrastructure.envelope import SYSTEM_SOURCE, envelope
 from infrastructure.eventstore.mapper import decode_event
 from infrastructure.postgres.log_tailer import EVENTS_TABLE, LogTailer, StoredRow
-from infrastructure.postgres.positions import Positions
+from infrastructure.postgres.positions import Positions, ThrottledPosition
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Almanac-Signature"
@@ -129,7 +129,7 @@ class CompletionWebhooks:
         self._tailer = LogTailer(
             pool, database_url, batch_size=200, poll_interval=poll_interval, topics=TERMINAL_TOPICS
         )
-        self._positions = Positions(pool)
+        self._position = ThrottledPosition(Positions(pool), POSITION_NAME)
         self._deps = deps
         self._secret = secret
         self._backoff = backoff or Backoff(attempts=5, base=1.0, ceiling=30.0)
@@ -147,7 +147,7 @@ class CompletionWebhooks:
                     await asyncio.sleep(self._retry_interval)
 
     async def _follow(self, client: httpx.AsyncClient) -> None:
-        position = await self._positions.get(POSITION_NAME)
+        position = await self._position.get()
         async for rows in self._tailer.batches(position):
             webhooks = await self._webhooks_of({row.originator_id for row in rows})
             jobs = [
@@ -156,7 +156,7 @@ class CompletionWebhooks:
                 for url in webhooks.get(row.originator_id, ())
             ]
             await asyncio.gather(*jobs)
-            await self._positions.advance(POSITION_NAME, rows[-1].position)
+            await self._position.advance(rows[-1].position)
 
     async def _webhooks_of(self, execution_ids: set[UUID]) -> dict[UUID, tuple[str, ...]]:
         """The URLs from each execution's job snapshot (its `execution.requested` event)."""

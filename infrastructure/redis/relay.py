@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 
 from infrastructure.envelope import envelope
 from infrastructure.postgres.log_tailer import LogTailer, StoredRow
-from infrastructure.postgres.positions import Positions
+from infrastructure.postgres.positions import Positions, ThrottledPosition
 from infrastructure.redis.keys import RedisKeys
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class RedisStreamRelay:
         self, pool: asyncpg.Pool, database_url: str, redis: Redis, keys: RedisKeys, maxlen: int
     ) -> None:
         self._tailer = LogTailer(pool, database_url)
-        self._positions = Positions(pool)
+        self._position = ThrottledPosition(Positions(pool), POSITION_NAME)
         self._redis = redis
         self._keys = keys
         self._maxlen = maxlen
@@ -81,7 +81,7 @@ class RedisStreamRelay:
 
     async def _resume_position(self) -> int:
         """Our stored position, moved back if the stream lost entries we had published."""
-        stored = await self._positions.get(POSITION_NAME)
+        stored = await self._position.get()
         last = await self._stream_last_position()
         await self._redis.set(self._keys.epoch(POSITION_NAME), "1")
         if last >= stored:
@@ -117,7 +117,7 @@ class RedisStreamRelay:
         if added == -1:
             raise RedisDataLost("Redis lost its data since the relay last looked")
         # Redis accepted (or already had) every entry: only now may the position move.
-        await self._positions.advance(POSITION_NAME, rows[-1].position)
+        await self._position.advance(rows[-1].position)
         return rows[-1].position
 
 
