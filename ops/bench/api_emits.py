@@ -13,27 +13,16 @@ import time
 from typing import Any
 
 import aiohttp
-from harness import Roles, free_port, healthy, role_env, wait_for
+from harness import api_and_projector
 from redis.asyncio import Redis
 
 CLIENTS = 32
 
 
 def benchmark_api_emits(database_url: str, redis_url: str, events: int = 5000) -> dict[str, Any]:
-    port = free_port()
-    env = role_env(
-        database_url, redis_url, ALMANAC_PORT=str(port), EVENT_RATE_LIMIT_PER_SOURCE="1000000"
-    )
-    roles = Roles(env)
-    try:
-        roles.start("projector")
-        roles.start("api")
-        base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: healthy(base), 60, "the API")
-        stream = f"{env['ALMANAC_REDIS_PREFIX']}:events"
+    no_limit = {"EVENT_RATE_LIMIT_PER_SOURCE": "1000000"}
+    with api_and_projector(database_url, redis_url, **no_limit) as (base, stream):
         return asyncio.run(_measure(base, redis_url, stream, events))
-    finally:
-        roles.stop()
 
 
 async def _measure(base: str, redis_url: str, stream: str, events: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import msgspec
-from harness import Roles, free_port, healthy, percentiles, role_env, wait_for
+from harness import api_and_projector, percentiles
 from redis.asyncio import Redis
 
 QUIET_RATE = 20
@@ -32,22 +32,9 @@ RATE_LIMIT = 100
 
 
 def benchmark_flood(database_url: str, redis_url: str) -> dict[str, Any]:
-    port = free_port()
-    env = role_env(
-        database_url,
-        redis_url,
-        ALMANAC_PORT=str(port),
-        EVENT_RATE_LIMIT_PER_SOURCE=str(RATE_LIMIT),
-    )
-    roles = Roles(env)
-    try:
-        roles.start("projector")
-        roles.start("api")
-        base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: healthy(base), 60, "the API")
-        return asyncio.run(_measure(base, redis_url, f"{env['ALMANAC_REDIS_PREFIX']}:events"))
-    finally:
-        roles.stop()
+    limit = {"EVENT_RATE_LIMIT_PER_SOURCE": str(RATE_LIMIT)}
+    with api_and_projector(database_url, redis_url, **limit) as (base, stream):
+        return asyncio.run(_measure(base, redis_url, stream))
 
 
 async def _measure(base: str, redis_url: str, stream: str) -> dict[str, Any]:

@@ -105,6 +105,23 @@ class Roles:
         self.processes.clear()
 
 
+@contextlib.contextmanager
+def api_and_projector(database_url: str, redis_url: str, **extra: str) -> Iterator[tuple[str, str]]:
+    """An API and a projector (which runs the relay) on a free port, until the block ends;
+    yields the API's base URL and the Redis stream every subscriber reads."""
+    port = free_port()
+    env = role_env(database_url, redis_url, ALMANAC_PORT=str(port), **extra)
+    roles = Roles(env)
+    try:
+        roles.start("projector")
+        roles.start("api")
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: healthy(base), 60, "the API")
+        yield base, f"{env['ALMANAC_REDIS_PREFIX']}:events"
+    finally:
+        roles.stop()
+
+
 def role_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALMANAC_", "JOB_"))}
     return (
