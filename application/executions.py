@@ -28,14 +28,14 @@ async def start_attempt(command: StartAttempt, deps: Dependencies) -> Outcome[Ex
 
 @retry_on_conflict
 async def complete_attempt(command: CompleteAttempt, deps: Dependencies) -> Outcome[Execution]:
-    execution = await _load(command.execution_id, deps)
+    execution = await _load_recent(command.execution_id, deps)
     execution.complete(command.attempt, command.result, at=deps.clock.now())
     return Outcome(execution, await deps.store.save(execution))
 
 
 @retry_on_conflict
 async def fail_attempt(command: FailAttempt, deps: Dependencies) -> Outcome[Execution]:
-    execution = await _load(command.execution_id, deps)
+    execution = await _load_recent(command.execution_id, deps)
     execution.fail_attempt(
         command.attempt, command.error, at=deps.clock.now(), sample=deps.sample()
     )
@@ -44,7 +44,7 @@ async def fail_attempt(command: FailAttempt, deps: Dependencies) -> Outcome[Exec
 
 @retry_on_conflict
 async def time_out_attempt(command: TimeOutAttempt, deps: Dependencies) -> Outcome[Execution]:
-    execution = await _load(command.execution_id, deps)
+    execution = await _load_recent(command.execution_id, deps)
     execution.time_out(command.attempt, at=deps.clock.now(), sample=deps.sample())
     return Outcome(execution, await deps.store.save(execution))
 
@@ -82,3 +82,11 @@ async def confirm_cancelled(command: ConfirmCancelled, deps: Dependencies) -> Ou
 
 async def _load(execution_id: UUID, deps: Dependencies) -> Execution:
     return await deps.store.load(execution_id, Execution)
+
+
+async def _load_recent(execution_id: UUID, deps: Dependencies) -> Execution:
+    """For an outcome, the execution as its worker's claim saved it. What another process may
+    have appended since (a cancel request, a lost-worker report) makes the save conflict, and
+    the retry decides on the stored state: a running attempt's outcome is never refused on
+    state the store no longer has."""
+    return await deps.store.load_recent(execution_id, Execution)

@@ -36,6 +36,15 @@ class EventStore(Protocol):
 
     async def load(self, aggregate_id: UUID, kind: type[A]) -> A: ...
 
+    async def load_recent(self, aggregate_id: UUID, kind: type[A]) -> A:
+        """The aggregate as this process last saved it, if it kept it (no read); else `load`.
+
+        It may miss what other processes appended since, so use it only for a decision that
+        newer state can merely contradict: the save then conflicts and a retry loads afresh.
+        Never where newer state could turn a refusal into an acceptance.
+        """
+        ...
+
     async def save(self, *aggregates: Aggregate) -> int: ...
 
     async def save_each(self, aggregates: Sequence[Aggregate]) -> list[int | None]:

@@ -14,6 +14,7 @@ from eventsourcing.persistence import OperationalError, PersistenceError
 
 from application.errors import ConcurrencyConflict, NotFound, ServiceUnavailable
 from application.views import HistoryEntry
+from infrastructure.eventstore.kept import KeptAggregates
 from infrastructure.eventstore.mapper import history_entry
 from infrastructure.eventstore.writer import GroupCommitWriter
 
@@ -24,10 +25,18 @@ class EventsourcingStore:
     """Implements application.ports.EventStore. The library is synchronous: every call that
     touches Postgres runs on a bounded thread pool, never on the event loop."""
 
-    def __init__(self, app: Application[UUID], threads: int = 8) -> None:
+    def __init__(
+        self, app: Application[UUID], threads: int = 8, keep: tuple[type[Aggregate], ...] = ()
+    ) -> None:
+        """`keep`: kinds whose last saved state `load_recent` hands back without a read."""
         self.app = app
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="almanac-store")
         self._writer = GroupCommitWriter(app)
+        self._kept = KeptAggregates(keep)
+
+    async def load_recent[A: Aggregate](self, aggregate_id: UUID, kind: type[A]) -> A:
+        kept = self._kept.take(aggregate_id, kind)
+        return kept if kept is not None else await self.load(aggregate_id, kind)
 
     async def load[A: Aggregate](self, aggregate_id: UUID, kind: type[A]) -> A:
         try:
@@ -45,18 +54,20 @@ class EventsourcingStore:
         (outcome,) = await self._submit([events])
         if isinstance(outcome, BaseException):
             raise _as_port_error(outcome)
+        self._kept.keep(aggregates)
         return outcome
 
     async def save_each(self, aggregates: Sequence[Aggregate]) -> list[int | None]:
         outcomes = await self._submit([list(a.collect_events()) for a in aggregates])
         positions: list[int | None] = []
-        for outcome in outcomes:
+        for aggregate, outcome in zip(aggregates, outcomes, strict=True):
             if isinstance(outcome, ConcurrencyConflict):
                 positions.append(None)
             elif isinstance(outcome, BaseException):
                 raise _as_port_error(outcome)
             else:
                 positions.append(outcome)
+                self._kept.keep([aggregate])
         return positions
 
     async def _submit(self, groups: list[list[Any]]) -> list[int | BaseException]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
+from eventsourcing.domain import Aggregate
 from redis.asyncio import Redis
 
 from application.dependencies import Dependencies, JobDefaults
@@ -45,9 +46,14 @@ class Runtime:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, pool_size: int = 6, store_threads: int = 4
+    settings: Settings,
+    *,
+    pool_size: int = 6,
+    store_threads: int = 4,
+    keep: tuple[type[Aggregate], ...] = (),
 ) -> AsyncIterator[Runtime]:
-    """Connect to Postgres and Redis and build the write side; close all on exit."""
+    """Connect to Postgres and Redis and build the write side; close all on exit. `keep`:
+    aggregate kinds whose last saved state the store hands back (EventStore.load_recent)."""
     if settings.database_url is None or settings.redis_url is None:
         raise RuntimeError("servers must be started before a runtime opens")
     if settings.db_pool_size is not None:  # the operator's cap wins over the role's default
@@ -59,7 +65,7 @@ async def open_runtime(
         redis = redis_client(settings.redis_url)
         stack.push_async_callback(redis.aclose)
         app = build_application(postgres_env(settings.database_url, pool_size=store_threads))
-        store = EventsourcingStore(app, threads=store_threads)
+        store = EventsourcingStore(app, threads=store_threads, keep=keep)
         stack.callback(store.close)
         defaults = JobDefaults(settings.default_timeout_ms, settings.default_retries)
         catalog = FilesystemModuleCatalog(settings.modules_path, defaults).load()

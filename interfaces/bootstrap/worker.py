@@ -17,6 +17,7 @@ from taskiq.receiver import Receiver
 from application.bus import emit_event
 from application.commands import EmitEvent
 from application.worker import AttemptRunner
+from domain.execution import Execution
 from infrastructure.handler_services.module_database import ModuleDatabases
 from infrastructure.redis.keys import RedisKeys
 from infrastructure.settings import Settings
@@ -34,7 +35,8 @@ SLOT_COMMAND = (sys.executable, "-m", "interfaces.bootstrap.slot")
 
 async def serve_worker(settings: Settings) -> None:
     stop = stop_event()
-    async with open_runtime(settings, pool_size=3) as runtime:
+    # An attempt's outcome reuses the execution its claim saved (EventStore.load_recent).
+    async with open_runtime(settings, pool_size=3, keep=(Execution,)) as runtime:
         worker = await _Worker.start(runtime)
         try:
             await stop.wait()

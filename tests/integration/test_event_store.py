@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
 
+from application.commands import CompleteAttempt, RequestCancel, StartAttempt
+from application.dependencies import Dependencies
 from application.errors import ConcurrencyConflict, NotFound
+from application.executions import complete_attempt, request_cancel, start_attempt
 from domain.execution import Execution
-from domain.execution_values import ErrorInfo, JobSnapshot, Trigger, TriggerType
+from domain.execution_values import (
+    ErrorInfo,
+    ExecutionStatus,
+    JobSnapshot,
+    Trigger,
+    TriggerType,
+)
 from domain.job import Job, new_job_id
 from domain.job_definition import JobDefinition, OverlapPolicy
 from domain.retry import RetryPolicy
 from infrastructure.eventstore.factory import build_application, postgres_env
 from infrastructure.eventstore.store import EventsourcingStore
+from infrastructure.modules.catalog import FilesystemModuleCatalog
+from interfaces.bootstrap.runtime import SystemClock
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
@@ -127,3 +139,35 @@ async def test_history_lists_every_change_with_its_actor(store: EventsourcingSto
 async def test_an_unknown_id_is_not_found(store: EventsourcingStore) -> None:
     with pytest.raises(NotFound):
         await store.load(uuid4(), Job)
+
+
+async def test_an_outcome_after_a_cancel_from_elsewhere_keeps_both(database_url: str) -> None:
+    """The worker records the outcome on the execution its claim saved; the cancel request
+    another process stored in between is neither lost nor overwritten."""
+    worker = EventsourcingStore(build_application(postgres_env(database_url)), keep=(Execution,))
+    api = EventsourcingStore(build_application(postgres_env(database_url)))
+    try:
+        on_worker, on_api = (
+            Dependencies(store, SystemClock(), FilesystemModuleCatalog(()), random.random)
+            for store in (worker, api)
+        )
+        snapshot = JobSnapshot(uuid4(), "j", "m", "a.py", 1000, RetryPolicy(retries=0))
+        execution = Execution.request(uuid4(), snapshot, Trigger(TriggerType.MANUAL, "t"), at=NOW)
+        await api.save(execution)
+
+        await start_attempt(StartAttempt(execution.id, 1, "w1"), on_worker)
+        await request_cancel(RequestCancel(execution.id, "operator"), on_api)
+        await complete_attempt(CompleteAttempt(execution.id, 1, {"done": True}), on_worker)
+
+        history = [entry.type for entry in await api.history(execution.id)]
+        assert history == [
+            "execution.requested",
+            "execution.attempt-started",
+            "execution.cancel-requested",
+            "execution.completed",
+        ]
+        stored = await api.load(execution.id, Execution)
+        assert (stored.status, stored.result) == (ExecutionStatus.COMPLETED, {"done": True})
+    finally:
+        worker.close()
+        api.close()

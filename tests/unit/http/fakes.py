@@ -55,6 +55,9 @@ class MemoryStore:
             raise NotFound(kind.__name__.lower(), aggregate_id)
         return aggregate
 
+    async def load_recent[A: Aggregate](self, aggregate_id: UUID, kind: type[A]) -> A:
+        return await self.load(aggregate_id, kind)  # it keeps nothing: every load is fresh
+
     async def save(self, *aggregates: Aggregate) -> int:
         if self.failure is not None:
             raise self.failure
