@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-CAPACITY = 10_000
+CAPACITY = 1_000  # enough for every attempt a worker runs at once, many times over
 
 
 class KeptAggregates:
