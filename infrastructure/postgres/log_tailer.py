@@ -65,8 +65,12 @@ class LogTailer:
         batch_size: int = 500,
         poll_interval: float = 1.0,
         topics: tuple[str, ...] = (),
+        latency_first: bool = False,
     ) -> None:
+        """`latency_first`: never read less often under a heavy stream (the relay: every
+        subscriber waits on it, and its read is one query)."""
         self._pool = pool
+        self._latency_first = latency_first
         self._url = database_url
         self._batch_size = batch_size
         self._poll_interval = poll_interval
@@ -88,7 +92,9 @@ class LogTailer:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-                await let_commits_gather(read_at, position - gathered_from)
+                await let_commits_gather(
+                    read_at, 0 if self._latency_first else position - gathered_from
+                )
                 gathered_from = position
         finally:
             unsubscribe()
