@@ -62,6 +62,7 @@ class LogTailer:
         self,
         pool: asyncpg.Pool,
         database_url: str,
+        *,
         batch_size: int = 500,
         poll_interval: float = 1.0,
         topics: tuple[str, ...] = (),
