@@ -27,9 +27,7 @@ from infrastructure.postgres.listener import SharedListener
 
 log = logging.getLogger(__name__)
 EVENTS_TABLE = "almanac_events"
-QUIET_READ_INTERVAL = 0.01  # seconds; bounds a follower to 100 reads a second
-BUSY_READ_INTERVAL = 0.03  # seconds; once reads pass BUSY_EVENTS each, about 33 a second
-BUSY_EVENTS = 4
+MIN_READ_INTERVAL = 0.01  # seconds; bounds a busy follower to 100 reads a second
 READ_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
 
@@ -45,14 +43,10 @@ class StoredRow:
         return decode_event(self.topic, self.state, self.originator_id, self.version)
 
 
-async def let_commits_gather(read_at: float, passed: int) -> None:
-    """Under a stream of commits, read at most once per interval so that several gather in
-    one read; an idle log is read at once (the interval has long passed since `read_at`).
-
-    Every read costs a follower round trips whatever it finds, so when the last reads passed
-    `BUSY_EVENTS` or more (a heavy stream), the interval grows and each read carries more."""
-    interval = BUSY_READ_INTERVAL if passed >= BUSY_EVENTS else QUIET_READ_INTERVAL
-    await asyncio.sleep(max(0.0, read_at + interval - time.monotonic()))
+async def let_commits_gather(read_at: float) -> None:
+    """Under a stream of commits, read at most once per interval so that a few gather in one
+    read; an idle log is read at once (the interval has long passed since `read_at`)."""
+    await asyncio.sleep(max(0.0, read_at + MIN_READ_INTERVAL - time.monotonic()))
 
 
 class LogTailer:
@@ -66,12 +60,8 @@ class LogTailer:
         batch_size: int = 500,
         poll_interval: float = 1.0,
         topics: tuple[str, ...] = (),
-        latency_first: bool = False,
     ) -> None:
-        """`latency_first`: never read less often under a heavy stream (the relay: every
-        subscriber waits on it, and its read is one query)."""
         self._pool = pool
-        self._latency_first = latency_first
         self._url = database_url
         self._batch_size = batch_size
         self._poll_interval = poll_interval
@@ -81,7 +71,7 @@ class LogTailer:
     async def batches(self, after: int) -> AsyncIterator[list[StoredRow]]:
         unsubscribe = SharedListener.of(self._url).subscribe(EVENTS_TABLE, self._notified)
         try:
-            position = gathered_from = after
+            position = after
             while True:
                 # Clear before reading: a notification arriving during the read is not lost.
                 self._wake.clear()
@@ -93,10 +83,7 @@ class LogTailer:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-                await let_commits_gather(
-                    read_at, 0 if self._latency_first else position - gathered_from
-                )
-                gathered_from = position
+                await let_commits_gather(read_at)
         finally:
             unsubscribe()
 

@@ -97,15 +97,13 @@ class ProjectionRunner:
 
     async def _follow(self) -> None:
         self._committed = self.position = await load_position(self._pool, self.name)
-        gathered_from = self.position
         while True:
             read_at = time.monotonic()
             if await self.step():
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
-            await let_commits_gather(read_at, self.position - gathered_from)
-            gathered_from = self.position
+            await let_commits_gather(read_at)
 
     async def _commit(self, part: LogSlice) -> None:
         events = [LoggedEvent(row.position, row.decode()) for row in part.rows]

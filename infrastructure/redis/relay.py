@@ -57,7 +57,7 @@ class RedisStreamRelay:
     def __init__(
         self, pool: asyncpg.Pool, database_url: str, redis: Redis, keys: RedisKeys, maxlen: int
     ) -> None:
-        self._tailer = LogTailer(pool, database_url, latency_first=True)
+        self._tailer = LogTailer(pool, database_url)
         self._position = ThrottledPosition(Positions(pool), POSITION_NAME)
         self._redis = redis
         self._keys = keys
