@@ -59,10 +59,6 @@ async def serve_scheduler(settings: Settings) -> None:
             )
             await cron.start()
             keep_out_of_collection()  # the job directory lives as long as the process
-            import gc
-
-            gc.collect()
-            gc.freeze()
             services = [
                 cron.run(),
                 follow_jobs(cron, runtime.pool, runtime.database_url, head),
