@@ -23,7 +23,6 @@ from application.errors import ConcurrencyConflict
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 1000
-_UNSAVED = RuntimeError("the event store writer stopped before saving this command")
 
 
 @dataclass(slots=True)
@@ -48,8 +47,7 @@ class _Submission:
     future: Future[list[int | BaseException]] = field(default_factory=Future)
 
     def resolve(self) -> None:
-        outcomes = [item.outcome for item in self.items]
-        self.future.set_result([o if o is not None else _UNSAVED for o in outcomes])
+        self.future.set_result([_outcome_of(item) for item in self.items])
 
 
 class GroupCommitWriter:
@@ -182,6 +180,13 @@ def latest_versions(app: Application[UUID], ids: list[UUID]) -> dict[UUID, int]:
     with datastore.transaction(commit=False) as cursor:
         cursor.execute(statement, (ids,))
         return {row["originator_id"]: row["max"] for row in cursor.fetchall()}
+
+
+def _outcome_of(item: _Item) -> int | BaseException:
+    # A new exception each time: a shared instance would gather every raiser's traceback.
+    if item.outcome is None:
+        return RuntimeError("the event store writer stopped before saving this command")
+    return item.outcome
 
 
 def _fail(item: _Item, error: BaseException) -> None:
