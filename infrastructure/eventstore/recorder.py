@@ -24,8 +24,10 @@ class ColumnarPostgresApplicationRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.insert_function_call = SQL(
-            "SELECT * FROM {schema}.{function}(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
+            "SELECT * FROM {schema}.{function}"
+            "(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[], %s::text)"
         ).format(schema=Identifier(self.datastore.schema), function=Identifier(INSERT_FUNCTION))
+        self._lock_timeout = f"{self.datastore.lock_timeout}s"  # as the library's SET LOCAL
 
     # As the library's own insert: a dropped connection is retried (a duplicate of an insert
     # that did commit fails on the version's unique key, which callers see as a conflict).
@@ -33,12 +35,13 @@ class ColumnarPostgresApplicationRecorder(PostgresApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **_: Any) -> Sequence[int]:
         if not stored_events:
             return []
-        columns = (
+        arguments = (
             [event.originator_id for event in stored_events],
             [event.originator_version for event in stored_events],
             [event.topic for event in stored_events],
             [event.state for event in stored_events],
+            self._lock_timeout,
         )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.insert_function_call, columns, prepare=True)
+            curs.execute(self.insert_function_call, arguments, prepare=True)
             return [row[INSERT_FUNCTION] for row in curs.fetchall()]
