@@ -29,9 +29,11 @@ class ColumnarPostgresApplicationRecorder(PostgresApplicationRecorder):
         ).format(schema=Identifier(self.datastore.schema), function=Identifier(INSERT_FUNCTION))
         self._lock_timeout = f"{self.datastore.lock_timeout}s"  # as the library's SET LOCAL
 
-    # As the library's own insert: a dropped connection is retried (a duplicate of an insert
-    # that did commit fails on the version's unique key, which callers see as a conflict).
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    # A dropped connection is retried (a duplicate of an insert that did commit fails on the
+    # version's unique key, which callers see as a conflict). Three tries, not the library's
+    # ten: with a 5 s lock timeout, ten held the writer thread, and every save queued behind
+    # it, for about a minute before anyone heard (DESIGN section 7: tighter settings).
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **_: Any) -> Sequence[int]:
         if not stored_events:
             return []
