@@ -38,7 +38,9 @@ class AlmanacStreamBroker(RedisStreamBroker):
     """xread_count=1, acks sent with the next read, reclaim on a timer, consumer group
     recreated when missing."""
 
-    _unacked: list[Any] | None = None
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._unacked: list[Any] = []  # entry ids to ack with the next read
 
     async def _declare_consumer_group(self) -> None:
         async with Redis(connection_pool=self.connection_pool) as redis:
@@ -106,8 +108,6 @@ class AlmanacStreamBroker(RedisStreamBroker):
     async def _ack(self, entry_id: Any) -> None:
         """Kept for the next read (see the module's note): taskiq's own ack is a round trip,
         and a client built, per message."""
-        if self._unacked is None:
-            self._unacked = []
         self._unacked.append(entry_id)
 
     async def shutdown(self) -> None:
