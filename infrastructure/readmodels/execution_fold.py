@@ -117,7 +117,7 @@ class ExecutionFold:
         row.attempts.append(attempt | {"outcome": None, "error": None})
 
     def _completed(self, row: ExecutionRow, event: Any) -> None:
-        row.result = event.result
+        row.result, row.error = event.result, None  # earlier errors stay on their attempts
         _end_attempt(row, "completed", event.timestamp, None)
         self._finish(row, "COMPLETED", event.timestamp)
 

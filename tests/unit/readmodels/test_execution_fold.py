@@ -35,6 +35,13 @@ def completed(e: Execution) -> None:
     e.complete(1, {"rows": 3}, at=at(3))
 
 
+def failed_then_completed(e: Execution) -> None:
+    e.start_attempt(1, worker="w1", at=at(1))
+    e.fail_attempt(1, BOOM, at=at(2), sample=0.5)
+    e.start_attempt(2, worker="w2", at=at(4))
+    e.complete(2, {"rows": 3}, at=at(5))
+
+
 def retried_then_failed(e: Execution) -> None:
     e.start_attempt(1, worker="w1", at=at(1))
     e.fail_attempt(1, BOOM, at=at(2), sample=0.5)
@@ -68,6 +75,7 @@ def waiting_for_retry(e: Execution) -> None:
 
 SCENARIOS: dict[str, tuple[Callable[[Execution], None], str]] = {
     "completed": (completed, "completed"),
+    "failed then completed": (failed_then_completed, "completed"),
     "retried then failed": (retried_then_failed, "failed"),
     "released then timed out": (timed_out, "timeout"),
     "cancelled while running": (cancelled_while_running, "cancelled"),
