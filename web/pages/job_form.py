@@ -13,12 +13,23 @@ from litestar.response import Template
 
 from application.views import JobView
 from domain.cron import PRESET_LABELS, PRESETS
-from domain.job_definition import MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, OverlapPolicy
+from domain.job_definition import (
+    MAX_TIMEOUT_MS,
+    MIN_TIMEOUT_MS,
+    CatchUp,
+    MisfirePolicy,
+    OverlapPolicy,
+)
 from web.formatting import preset_of
 from web.pages.support import Dashboard, not_found, page
 from web.services import DashboardServices
 
 MANUAL = "manual"
+CATCH_UP_LABELS = {
+    CatchUp.NONE: "Skip them",
+    CatchUp.LATEST: "Run the latest once",
+    CatchUp.ALL: "Run each of them",
+}
 CUSTOM = "custom"
 
 
@@ -48,6 +59,8 @@ async def _context(dashboard: DashboardServices, job: JobView | None) -> dict[st
         "zones": zones(),
         "overlaps": [policy.value for policy in OverlapPolicy],
         "timeout_range": (MIN_TIMEOUT_MS, MAX_TIMEOUT_MS),
+        "catch_ups": [(policy.value, label) for policy, label in CATCH_UP_LABELS.items()],
+        "default_catch_up": MisfirePolicy().catch_up.value,
     }
 
 

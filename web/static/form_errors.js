@@ -5,6 +5,12 @@ export function fieldOf(name) {
   return String(name || "").split(/[.[]/)[0];
 }
 
+/** An input that names the API field it sets (`data-api-name`) owns its errors. */
+function formFieldOf(form, name) {
+  const input = form.querySelector(`[data-api-name="${CSS.escape(String(name))}"]`);
+  return input ? input.id.replace(/^field-/, "") : fieldOf(name);
+}
+
 export function showFieldError(form, field, message) {
   const slot = form.querySelector(`[data-error-for="${field}"]`);
   if (!slot) return false;
@@ -55,7 +61,7 @@ export function showFormError(form, message, items = []) {
 export function showProblemErrors(form, errors) {
   const unplaced = [];
   for (const error of errors || []) {
-    if (!showFieldError(form, fieldOf(error.field), error.message)) {
+    if (!showFieldError(form, formFieldOf(form, error.field), error.message)) {
       unplaced.push(`${error.field}: ${error.message}`);
     }
   }

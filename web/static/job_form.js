@@ -75,8 +75,28 @@ function body(form, creating) {
     const number = numberOrNull(value(name));
     if (number !== null || creating) fields[name] = number;
   }
+  const backoff = present({ baseMs: numberOrNull(value("backoff")), maxMs: numberOrNull(value("backoffMax")) });
+  if (backoff) fields.backoff = backoff;
+  fields.misfire = present({
+    graceMs: numberOrNull(value("misfire")),
+    catchUp: value("catchUp"),
+    limit: numberOrNull(value("catchUpLimit")),
+  });
+  fields.triggers = lines(value("triggers"));
+  fields.webhooks = lines(value("webhooks"));
   if (creating) fields.enabled = form.elements.enabled.checked;
   return fields;
+}
+
+/** The object without its empty (null) entries, or null when nothing is left: the server keeps
+ * (or defaults) what is not sent. */
+function present(object) {
+  const kept = Object.fromEntries(Object.entries(object).filter(([, entry]) => entry !== null));
+  return Object.keys(kept).length ? kept : null;
+}
+
+function lines(text) {
+  return text.split("\n").map((line) => line.trim()).filter(Boolean);
 }
 
 async function save(form) {

@@ -41,6 +41,43 @@ def test_create_a_job_with_a_preset_and_find_it_in_the_list(page: Page) -> None:
     screenshot(page, "jobs")
 
 
+def test_the_form_sets_backoff_missed_runs_triggers_and_webhooks(
+    page: Page, api: httpx.Client
+) -> None:
+    page.goto("/jobs/new")
+    page.get_by_label("Name").fill(f"on-signup-{uuid.uuid4().hex[:6]}")
+    page.get_by_label("Module").select_option("engine")
+    page.get_by_label("Handler").select_option("jobs/ok.py")
+    page.get_by_label("Retry backoff (ms)").fill("500")
+    page.get_by_label("Retry backoff cap (ms)").fill("8000")
+    page.get_by_label("Later than that").select_option(label="Run each of them")
+    page.get_by_label("Catch-up limit").fill("0")
+    page.get_by_label("Run on events").fill("user.created\n  billing.*  \n")
+    page.get_by_label("Completion webhooks").fill("https://hooks.example.com/almanac")
+
+    page.get_by_role("button", name="Create job").click()
+    limit = page.get_by_label("Catch-up limit")
+    expect(limit).to_have_attribute("aria-invalid", "true")
+    expect(limit).to_have_accessible_description(re.compile("between 1 and"))
+    limit.fill("5")
+    page.get_by_role("button", name="Create job").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("on-signup-")
+
+    job = api.get(f"/jobs/{page.url.rsplit('/', 1)[-1]}").json()
+    assert (job["backoff"]["baseMs"], job["backoff"]["maxMs"]) == (500, 8000)
+    assert (job["misfire"]["catchUp"], job["misfire"]["limit"]) == ("all", 5)
+    assert job["triggers"] == ["user.created", "billing.*"]
+    assert job["webhooks"] == ["https://hooks.example.com/almanac"]
+
+    page.goto(f"/jobs/{job['id']}/edit")
+    expect(page.get_by_label("Run on events")).to_have_value("user.created\nbilling.*")
+    expect(page.get_by_label("Retry backoff cap (ms)")).to_have_value("8000")
+    page.get_by_label("Run on events").fill("")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("on-signup-")
+    assert api.get(f"/jobs/{job['id']}").json()["triggers"] == []
+
+
 def test_invalid_cron_shows_the_servers_error_next_to_the_field(page: Page) -> None:
     page.goto("/jobs/new")
     page.get_by_label("Name").fill(f"broken-{uuid.uuid4().hex[:6]}")
