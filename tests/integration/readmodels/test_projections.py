@@ -113,9 +113,10 @@ async def test_a_run_saved_in_one_batch_shows_every_attempt_and_counts_once(
     assert view.trigger == TriggerView("manual", "alice", None, None)
     assert (view.created_at, view.started_at, view.finished_at) == (at(10), at(11), at(22.5))
     assert (view.duration_ms, view.next_attempt_at, view.result) == (11_500, None, {"rows": 3})
-    assert view.error == ErrorView(BOOM.type, BOOM.message, BOOM.stack)
+    assert view.error is None  # the run succeeded; the failure belongs to its attempt
+    failure = ErrorView(BOOM.type, BOOM.message, BOOM.stack)
     assert list(view.attempts) == [
-        AttemptView(1, "w1", at(11), at(12), AttemptOutcome.FAILED.value, view.error, 1000),
+        AttemptView(1, "w1", at(11), at(12), AttemptOutcome.FAILED.value, failure, 1000),
         AttemptView(2, "w1", at(20), at(22.5), "completed", None, 2500),
     ]
     assert (view.cancel_requested, view.wait_for, view.updated_at) == (False, None, at(22.5))
