@@ -13,6 +13,8 @@ from typing import Any
 
 # Keys whose values are user data (job config, results, payloads, log fields): never renamed.
 USER_DATA_KEYS = frozenset({"config", "result", "payload", "event", "event_schemas", "fields"})
+# Keys whose values name fields (job.updated's `changed`): renamed like the keys they name.
+FIELD_NAME_KEYS = frozenset({"changed"})
 
 
 def iso(moment: datetime) -> str:
@@ -23,15 +25,20 @@ def iso(moment: datetime) -> str:
 def camelize(value: Any) -> Any:
     """snake_case keys to camelCase, recursively, leaving user data untouched."""
     if isinstance(value, Mapping):
-        return {
-            _camel(str(key)): item if key in USER_DATA_KEYS else camelize(item)
-            for key, item in value.items()
-        }
+        return {_camel(str(key)): _camelize_item(key, item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [camelize(item) for item in value]
     if isinstance(value, datetime):
         return iso(value)
     return value
+
+
+def _camelize_item(key: Any, item: Any) -> Any:
+    if key in USER_DATA_KEYS:
+        return item
+    if key in FIELD_NAME_KEYS and isinstance(item, list | tuple):
+        return [_camel(name) if isinstance(name, str) else name for name in item]
+    return camelize(item)
 
 
 @lru_cache(maxsize=4096)  # field names repeat in every event; user data keys never get here

@@ -89,6 +89,20 @@ def test_delete_keeps_history_and_executions(http: httpx.Client) -> None:
     assert history[1]["actor"] == "api"
 
 
+def test_an_update_in_the_history_names_the_fields_it_changed_as_its_definition_does(
+    http: httpx.Client,
+) -> None:
+    job = new_job(http)
+    url = f"/api/v1/jobs/{job['id']}"
+    assert http.put(url, json={"timeout": 90_000, "description": "weekly"}).is_success
+
+    updated = http.get(f"{url}/history").json()["items"][-1]
+
+    assert updated["type"] == "job.updated"
+    assert sorted(updated["data"]["changed"]) == ["description", "timeoutMs"]
+    assert updated["data"]["definition"]["timeoutMs"] == 90_000
+
+
 def test_validation_names_every_field(http: httpx.Client) -> None:
     body = {
         "name": "",
