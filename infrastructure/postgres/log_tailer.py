@@ -6,7 +6,8 @@ A poll every second is the fallback, so a lost notification or a dropped LISTEN 
 delays delivery by at most a second and never stalls it. Saves hold the table lock until
 commit, so notification ids become visible in commit order and a reader never skips one.
 A failed read (Postgres restarting) is retried from the same position: an outage delays a
-follower, never ends it.
+follower, never ends it. A follower near the head is answered from its process's one shared
+read (log_cache.SharedLogReader); one further behind reads the table itself.
 """
 
 from __future__ import annotations
@@ -16,31 +17,17 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 
-from infrastructure.eventstore.mapper import decode_event
 from infrastructure.postgres.listener import SharedListener
+from infrastructure.postgres.log_cache import SharedLogReader
+from infrastructure.postgres.log_rows import EVENTS_TABLE, MIN_READ_INTERVAL, StoredRow
 
+__all__ = ["EVENTS_TABLE", "LogTailer", "StoredRow", "let_commits_gather"]
 log = logging.getLogger(__name__)
-EVENTS_TABLE = "almanac_events"
-MIN_READ_INTERVAL = 0.01  # seconds; bounds a busy follower to 100 reads a second
 READ_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
-
-
-@dataclass(frozen=True, slots=True)
-class StoredRow:
-    position: int
-    originator_id: UUID
-    version: int
-    topic: str
-    state: bytes
-
-    def decode(self) -> Any:
-        return decode_event(self.topic, self.state, self.originator_id, self.version)
 
 
 async def let_commits_gather(read_at: float) -> None:
@@ -66,34 +53,47 @@ class LogTailer:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._topics = list(topics)
+        self._topic_set = frozenset(topics)
         self._wake = asyncio.Event()
 
     async def batches(self, after: int) -> AsyncIterator[list[StoredRow]]:
         unsubscribe = SharedListener.of(self._url).subscribe(EVENTS_TABLE, self._notified)
+        shared = SharedLogReader.of(self._pool, self._url)
+        detach = shared.attach()
         try:
             position = after
             while True:
                 # Clear before reading: a notification arriving during the read is not lost.
                 self._wake.clear()
                 read_at = time.monotonic()
-                rows = await self._read_until_it_answers(position)
+                rows, position = await self._read_until_it_answers(shared, position)
                 if rows:
-                    position = rows[-1].position
                     yield rows
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
                 await let_commits_gather(read_at)
         finally:
+            detach()
             unsubscribe()
 
-    async def _read_until_it_answers(self, after: int) -> list[StoredRow]:
+    async def _read_until_it_answers(
+        self, shared: SharedLogReader, after: int
+    ) -> tuple[list[StoredRow], int]:
+        """Rows after `after`, and the position they take the follower to."""
         while True:
             try:
-                return await self.read(after, self._batch_size)
+                return await self._next(shared, after)
             except READ_ERRORS as error:  # repeating a read is harmless: nothing was yielded
                 log.warning("reading the event log failed (%s); retrying", error)
                 await asyncio.sleep(self._poll_interval)
+
+    async def _next(self, shared: SharedLogReader, after: int) -> tuple[list[StoredRow], int]:
+        window = await shared.read(after, self._batch_size, self._topic_set)
+        if window is not None:  # near the head: the process's shared read answers
+            return window.rows, window.end
+        rows = await self.read(after, self._batch_size)
+        return rows, rows[-1].position if rows else after
 
     async def read(self, after: int, limit: int) -> list[StoredRow]:
         """Stored events with position > after, in order (optionally only some topics)."""

@@ -9,13 +9,13 @@ which lets every projection's position reach every store position (read-your-wri
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import asyncpg
 
-from infrastructure.postgres.log_tailer import EVENTS_TABLE, StoredRow
+from infrastructure.postgres.log_rows import EVENTS_TABLE, LogSlice, StoredRow
 from infrastructure.readmodels.projection import Connection
 
+__all__ = ["LogSlice", "read_log"]
 Executor = Connection | asyncpg.Pool
 
 _READ = f"""
@@ -29,15 +29,6 @@ FROM head LEFT JOIN LATERAL (
 ) e ON true
 ORDER BY e.notification_id
 """
-
-
-@dataclass(frozen=True, slots=True)
-class LogSlice:
-    """Matching rows after a position; `end` is the position passed (no later row is missed)."""
-
-    rows: list[StoredRow]
-    end: int
-    full: bool
 
 
 async def read_log(executor: Executor, after: int, topics: Sequence[str], limit: int) -> LogSlice:

@@ -15,6 +15,7 @@ import time
 
 import asyncpg
 
+from infrastructure.postgres.log_cache import SharedLogReader
 from infrastructure.postgres.log_tailer import let_commits_gather
 from infrastructure.readmodels.log import LogSlice, read_log
 from infrastructure.readmodels.positions import advance, announce, load_position
@@ -38,11 +39,15 @@ class ProjectionRunner:
         pool: asyncpg.Pool,
         projection: Projection,
         wake: asyncio.Event | None = None,
+        *,
         batch_size: int = BATCH_SIZE,
         poll_interval: float = 1.0,
+        shared: SharedLogReader | None = None,
     ) -> None:
         self.projection = projection
         self._pool = pool
+        self._shared = shared  # the process's shared read of the log's head, if any
+        self._topics = frozenset(projection.topics)
         self._wake = wake or asyncio.Event()
         self._batch_size = batch_size
         self._poll = poll_interval
@@ -82,7 +87,7 @@ class ProjectionRunner:
     async def step(self) -> bool:
         """Read and apply one batch; True when more may be waiting right away."""
         self._wake.clear()
-        part = await read_log(self._pool, self.position, self.projection.topics, self._batch_size)
+        part = await self._read()
         self._failures = 0
         if part.rows:
             await self._commit(part)
@@ -95,15 +100,27 @@ class ProjectionRunner:
         await self._commit_idle_position()
         return False
 
+    async def _read(self) -> LogSlice:
+        if self._shared is not None:
+            part = await self._shared.read(self.position, self._batch_size, self._topics)
+            if part is not None:  # near the head: the process's shared read answers
+                return part
+        return await read_log(self._pool, self.position, self.projection.topics, self._batch_size)
+
     async def _follow(self) -> None:
         self._committed = self.position = await load_position(self._pool, self.name)
-        while True:
-            read_at = time.monotonic()
-            if await self.step():
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
-            await let_commits_gather(read_at)
+        detach = self._shared.attach() if self._shared is not None else None
+        try:
+            while True:
+                read_at = time.monotonic()
+                if await self.step():
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll)
+                await let_commits_gather(read_at)
+        finally:
+            if detach is not None:
+                detach()
 
     async def _commit(self, part: LogSlice) -> None:
         events = [LoggedEvent(row.position, row.decode()) for row in part.rows]

@@ -9,6 +9,7 @@ import asyncpg
 
 from infrastructure.postgres.leadership import run_as_leader
 from infrastructure.postgres.listener import SharedListener
+from infrastructure.postgres.log_cache import SharedLogReader
 from infrastructure.postgres.log_tailer import EVENTS_TABLE
 from infrastructure.readmodels.projection import Projection
 from infrastructure.readmodels.registry import PROJECTIONS
@@ -31,10 +32,11 @@ async def run_projections(
             wake.set()
 
     unsubscribe = SharedListener.of(database_url).subscribe(EVENTS_TABLE, wake_all)
+    shared = SharedLogReader.of(pool, database_url)  # one read of the head for all of them
     try:
         async with asyncio.TaskGroup() as group:
             for kind, wake in zip(kinds, wakes, strict=True):
-                runner = ProjectionRunner(pool, kind(), wake)
+                runner = ProjectionRunner(pool, kind(), wake, shared=shared)
                 group.create_task(
                     run_as_leader(database_url, leadership_name(kind.name), runner.run),
                     name=f"almanac-projection-{kind.name}",
