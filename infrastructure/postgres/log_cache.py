@@ -89,7 +89,9 @@ class SharedLogReader:
         asked_at = time.monotonic()
         while after >= self._low:
             window = self._matching(after, limit, topics)
-            if window.rows or self._is_fresh(asked_at):
+            # A full answer is complete as it stands (its reader asks again at once); a shorter
+            # one claims "this is all there is", which only a fresh window may say.
+            if window.full or self._is_fresh(asked_at):
                 return window
             await self._refresh()
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -15,9 +16,11 @@ from infrastructure.eventstore.store import EventsourcingStore
 from infrastructure.postgres import log_cache
 from infrastructure.postgres.listener import SharedListener
 from infrastructure.postgres.log_cache import SharedLogReader
+from infrastructure.postgres.log_rows import LogSlice
 from infrastructure.postgres.log_tailer import EVENTS_TABLE, LogTailer
 
 DEFINITION = JobDefinition("cached", "m", "jobs/a.py").validated()
+FAIL = LogSlice([], -1, False)  # stands for "no answer" where a test needs rows
 
 
 class CountingPool:
@@ -35,6 +38,34 @@ class CountingPool:
         return records
 
 
+class Notifications:
+    """The events table's notifications as this process receives them."""
+
+    def __init__(self, database_url: str) -> None:
+        self.count = 0
+        self._is_listening = False
+        self._heard_one = asyncio.Event()
+        self.close = SharedListener.of(database_url).subscribe(EVENTS_TABLE, self._heard)
+
+    def _heard(self, payload: str | None) -> None:
+        if payload is None:  # the listener (re)connected
+            self._is_listening = True
+        else:
+            self.count += 1
+        self._heard_one.set()
+
+    async def listening(self) -> None:
+        await self._until(lambda: self._is_listening)
+
+    async def received(self, count: int) -> None:
+        await self._until(lambda: self.count >= count)
+
+    async def _until(self, done: Callable[[], bool]) -> None:
+        while not done():
+            self._heard_one.clear()
+            await asyncio.wait_for(self._heard_one.wait(), 10)
+
+
 async def save_jobs(store: EventsourcingStore, count: int) -> list[int]:
     now = datetime.now(UTC)
     return [
@@ -46,17 +77,21 @@ async def save_jobs(store: EventsourcingStore, count: int) -> list[int]:
 async def test_followers_at_the_head_are_answered_by_one_read(
     pool: asyncpg.Pool, database_url: str, store: EventsourcingStore
 ) -> None:
+    notifications = Notifications(database_url)
+    await notifications.listening()
     counting = CountingPool(pool)
     reader = SharedLogReader.of(cast(asyncpg.Pool, counting), database_url)
     detach = reader.attach()
     try:
         start = await store.head()
         saved = await save_jobs(store, 3)
+        await notifications.received(3)  # so that both reads follow the same notifications
 
         first = await reader.read(start, 100)
         second = await reader.read(start, 100, topics={"job.created"})
     finally:
         detach()
+        notifications.close()
 
     assert first is not None
     assert second is not None
@@ -64,6 +99,30 @@ async def test_followers_at_the_head_are_answered_by_one_read(
     assert [row.position for row in second.rows] == saved
     assert first.end == second.end == saved[-1]
     assert counting.queries == 1
+
+
+async def test_an_answer_short_of_the_limit_includes_every_notified_commit(
+    pool: asyncpg.Pool, database_url: str, store: EventsourcingStore
+) -> None:
+    notifications = Notifications(database_url)
+    await notifications.listening()
+    reader = SharedLogReader.of(pool, database_url)
+    detach = reader.attach()
+    try:
+        start = await store.head()
+        first = await save_jobs(store, 1)
+        assert [row.position for row in (await reader.read(start, 100) or FAIL).rows] == first
+        second = await save_jobs(store, 1)
+        await notifications.received(2)
+
+        answer = await reader.read(start, 100)
+    finally:
+        detach()
+        notifications.close()
+
+    assert answer is not None
+    assert [row.position for row in answer.rows] == first + second
+    assert answer.end == second[0]
 
 
 async def test_a_follower_behind_the_window_reads_the_table_itself(
@@ -89,9 +148,8 @@ async def test_a_follower_behind_the_window_reads_the_table_itself(
 async def test_a_commit_after_a_fresh_read_reaches_the_follower_it_wakes(
     pool: asyncpg.Pool, database_url: str, store: EventsourcingStore
 ) -> None:
-    listening = asyncio.Event()
-    unsubscribe = SharedListener.of(database_url).subscribe(EVENTS_TABLE, lambda _: listening.set())
-    await asyncio.wait_for(listening.wait(), 10)  # so that commits are notified from now on
+    notifications = Notifications(database_url)
+    await notifications.listening()  # so that commits are notified from now on
     head = await store.head()
     counting = CountingPool(pool)
     # A poll far beyond the test's patience: only the notification can deliver in time.
@@ -103,7 +161,7 @@ async def test_a_commit_after_a_fresh_read_reaches_the_follower_it_wakes(
     saved = await save_jobs(store, 1)
     rows = await asyncio.wait_for(waiting, 10)
     await batches.aclose()
-    unsubscribe()
+    notifications.close()
 
     assert [row.position for row in rows] == saved
 
