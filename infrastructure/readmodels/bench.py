@@ -32,7 +32,7 @@ from domain.skipped_occurrences import SkippedOccurrences, SkipReason
 from infrastructure.eventstore.factory import build_application, postgres_env
 from infrastructure.eventstore.store import EventsourcingStore
 from infrastructure.postgres.pool import open_pool
-from infrastructure.readmodels.positions import CHANNEL
+from infrastructure.readmodels.positions import CHANNEL, parse_announcement
 from infrastructure.readmodels.rebuild import rebuild_projections
 from infrastructure.readmodels.registry import PROJECTIONS
 from infrastructure.readmodels.service import run_projections
@@ -180,9 +180,9 @@ async def _append_at(
 
 
 def _record(announced: list[tuple[int, float]], payload: Any) -> None:
-    name, _, position = str(payload).rpartition(":")
-    if name == "events":
-        announced.append((int(position), time.perf_counter()))
+    for name, position in parse_announcement(str(payload)):
+        if name == "events":
+            announced.append((position, time.perf_counter()))
 
 
 def _visible(announced: list[tuple[int, float]], position: int) -> float:

@@ -18,7 +18,12 @@ import asyncpg
 from infrastructure.postgres.log_cache import SharedLogReader
 from infrastructure.postgres.log_tailer import let_commits_gather
 from infrastructure.readmodels.log import LogSlice, read_log
-from infrastructure.readmodels.positions import advance, announce, load_position
+from infrastructure.readmodels.positions import (
+    SharedAnnouncer,
+    advance,
+    announce,
+    load_position,
+)
 from infrastructure.readmodels.projection import LoggedEvent, Projection
 
 log = logging.getLogger(__name__)
@@ -43,10 +48,12 @@ class ProjectionRunner:
         batch_size: int = BATCH_SIZE,
         poll_interval: float = 1.0,
         shared: SharedLogReader | None = None,
+        announcer: SharedAnnouncer | None = None,
     ) -> None:
         self.projection = projection
         self._pool = pool
         self._shared = shared  # the process's shared read of the log's head, if any
+        self._announcer = announcer  # shares NOTIFYs with the process's other projections
         self._topics = frozenset(projection.topics)
         self._wake = wake or asyncio.Event()
         self._batch_size = batch_size
@@ -94,7 +101,10 @@ class ProjectionRunner:
         elif part.end > self.position:
             # Nothing of ours in there: pass it without a transaction, and say so.
             self.position = part.end
-            await announce(self._pool, self.name, self.position)
+            if self._announcer is not None:
+                await self._announcer.announce(self.name, self.position)
+            else:
+                await announce(self._pool, self.name, self.position)
         if part.full:
             return True
         await self._commit_idle_position()

@@ -11,6 +11,7 @@ from infrastructure.postgres.leadership import run_as_leader
 from infrastructure.postgres.listener import SharedListener
 from infrastructure.postgres.log_cache import SharedLogReader
 from infrastructure.postgres.log_tailer import EVENTS_TABLE
+from infrastructure.readmodels.positions import SharedAnnouncer
 from infrastructure.readmodels.projection import Projection
 from infrastructure.readmodels.registry import PROJECTIONS
 from infrastructure.readmodels.runner import ProjectionRunner
@@ -33,10 +34,11 @@ async def run_projections(
 
     unsubscribe = SharedListener.of(database_url).subscribe(EVENTS_TABLE, wake_all)
     shared = SharedLogReader.of(pool, database_url)  # one read of the head for all of them
+    announcer = SharedAnnouncer(pool)
     try:
         async with asyncio.TaskGroup() as group:
             for kind, wake in zip(kinds, wakes, strict=True):
-                runner = ProjectionRunner(pool, kind(), wake, shared=shared)
+                runner = ProjectionRunner(pool, kind(), wake, shared=shared, announcer=announcer)
                 group.create_task(
                     run_as_leader(database_url, leadership_name(kind.name), runner.run),
                     name=f"almanac-projection-{kind.name}",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import asyncpg
 
 from infrastructure.postgres.listener import SharedListener
-from infrastructure.readmodels.positions import CHANNEL, read_positions
+from infrastructure.readmodels.positions import CHANNEL, parse_announcement, read_positions
 
 log = logging.getLogger(__name__)
 POLL_INTERVAL = 0.05  # while the LISTEN connection is down, waits poll the table this often
@@ -96,9 +96,8 @@ class PostgresReadModelSync:
         if payload is None:  # the connection dropped or listens afresh: the table has the rest
             self._refresh_soon()
             return
-        name, _, text = payload.rpartition(":")
-        with contextlib.suppress(ValueError):
-            self._advance(name, int(text))
+        for name, position in parse_announcement(payload):
+            self._advance(name, position)
 
     def _refresh_soon(self) -> None:
         if self._refreshing is None or self._refreshing.done():

@@ -13,6 +13,7 @@ from domain.bus_event import BusEvent
 from infrastructure.eventstore.store import EventsourcingStore
 from infrastructure.readmodels.event_queries import PostgresEventQueries
 from infrastructure.readmodels.job_queries import PostgresJobQueries
+from infrastructure.readmodels.positions import CHANNEL, SharedAnnouncer, parse_announcement
 from infrastructure.readmodels.registry import PROJECTION_NAMES
 from infrastructure.readmodels.service import run_projections
 from infrastructure.readmodels.sync import PostgresReadModelSync
@@ -86,3 +87,24 @@ async def test_wait_for_never_raises_when_postgres_is_unreachable(fresh_pool: as
         assert not await sync.wait_for(10, within=0.2)
     finally:
         await sync.close()
+
+
+async def test_projections_passing_positions_together_share_one_notification(
+    pool: asyncpg.Pool,
+) -> None:
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    hear = lambda *args: heard.put_nowait(args[-1])  # noqa: E731
+    announcer = SharedAnnouncer(pool)
+    async with pool.acquire() as listener:
+        await listener.add_listener(CHANNEL, hear)
+        try:
+            await asyncio.gather(announcer.announce("jobs", 7), announcer.announce("events", 9))
+            payload = await asyncio.wait_for(heard.get(), 5)
+            await announcer.announce("jobs", 8)
+            later = await asyncio.wait_for(heard.get(), 5)
+        finally:
+            await listener.remove_listener(CHANNEL, hear)
+
+    assert sorted(parse_announcement(payload)) == [("events", 9), ("jobs", 7)]
+    assert parse_announcement(later) == [("jobs", 8)]
+    assert heard.empty()
