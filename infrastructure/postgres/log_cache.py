@@ -26,7 +26,13 @@ from typing import ClassVar
 import asyncpg
 
 from infrastructure.postgres.listener import SharedListener
-from infrastructure.postgres.log_rows import EVENTS_TABLE, MIN_READ_INTERVAL, LogSlice, StoredRow
+from infrastructure.postgres.log_rows import (
+    EVENTS_TABLE,
+    MIN_READ_INTERVAL,
+    LogSlice,
+    StoredRow,
+    stored_rows,
+)
 
 REFRESH_LIMIT = 1000  # rows per refresh
 CAPACITY = 5000  # rows kept; the oldest half goes when it is full
@@ -135,7 +141,7 @@ class SharedLogReader:
             records = await self.pool.fetch(_READ, high, REFRESH_LIMIT)
             if self._high != high:
                 return  # emptied meanwhile (every follower left and one came back)
-            self._append([StoredRow(r[0], r[1], r[2], r[3], bytes(r[4])) for r in records])
+            self._append(stored_rows(records))
             if len(records) < REFRESH_LIMIT:
                 self._fresh = (generation, started)
         finally:

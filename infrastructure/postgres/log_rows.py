@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
+
+import asyncpg
 
 from infrastructure.eventstore.mapper import decode_event
 
@@ -22,6 +25,11 @@ class StoredRow:
 
     def decode(self) -> Any:
         return decode_event(self.topic, self.state, self.originator_id, self.version)
+
+
+def stored_rows(records: Iterable[asyncpg.Record]) -> list[StoredRow]:
+    """Rows from records of (notification_id, originator_id, originator_version, topic, state)."""
+    return [StoredRow(r[0], r[1], r[2], r[3], bytes(r[4])) for r in records]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ import asyncpg
 
 from infrastructure.postgres.listener import SharedListener
 from infrastructure.postgres.log_cache import SharedLogReader
-from infrastructure.postgres.log_rows import EVENTS_TABLE, MIN_READ_INTERVAL, StoredRow
+from infrastructure.postgres.log_rows import EVENTS_TABLE, MIN_READ_INTERVAL, StoredRow, stored_rows
 
 __all__ = ["EVENTS_TABLE", "LogTailer", "StoredRow", "let_commits_gather"]
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class LogTailer:
         )
         args: list[Any] = [after, limit] + ([self._topics] if self._topics else [])
         rows = await self._pool.fetch(sql, *args)
-        return [StoredRow(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+        return stored_rows(rows)
 
     def _notified(self, _payload: str | None) -> None:
         self._wake.set()
