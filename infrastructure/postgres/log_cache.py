@@ -90,7 +90,9 @@ class SharedLogReader:
 
     async def read(self, after: int, limit: int, topics: Collection[str] = ()) -> LogSlice | None:
         """Rows after `after` (of `topics`, or all); None when `after` is behind the window."""
-        if self._low < 0:
+        if self._low < 0 or after - self._high > CAPACITY:
+            # Unseated, or seated by a laggard: the window belongs near the head, the laggard
+            # reads the table itself.
             self._seat(after)
         asked_at = time.monotonic()
         while after >= self._low:

@@ -185,3 +185,31 @@ async def test_a_follower_whose_rows_the_window_dropped_reads_the_table_itself(
 
     assert newest is not None
     assert [row.position for row in newest.rows] == saved[4:]
+
+
+async def test_a_follower_far_ahead_moves_the_window_from_a_laggard(
+    pool: asyncpg.Pool,
+    database_url: str,
+    store: EventsourcingStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(log_cache, "CAPACITY", 4)
+    monkeypatch.setattr(log_cache, "REFRESH_LIMIT", 2)
+    start = await store.head()
+    counting = CountingPool(pool)
+    reader = SharedLogReader.of(cast(asyncpg.Pool, counting), database_url)
+    detach = reader.attach()
+    try:
+        assert await reader.read(start, 100) is not None  # the laggard seats it
+        saved = await save_jobs(store, 6)
+        before = counting.queries
+
+        ahead = await reader.read(saved[-2], 100)
+        behind = await reader.read(start, 100)
+    finally:
+        detach()
+
+    assert ahead is not None
+    assert [row.position for row in ahead.rows] == saved[-1:]
+    assert counting.queries - before == 1  # not a crawl from the laggard's position
+    assert behind is None
