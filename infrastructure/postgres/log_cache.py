@@ -97,9 +97,9 @@ class SharedLogReader:
         asked_at = time.monotonic()
         while after >= self._low:
             window = self._matching(after, limit, topics)
-            # A full answer is complete as it stands (its reader asks again at once); a shorter
-            # one claims "this is all there is", which only a fresh window may say.
-            if window.full or self._is_fresh(asked_at):
+            # Rows at hand go out at once: their reader asks again straight after applying
+            # them. Only a fresh window may answer "nothing new".
+            if window.rows or self._is_fresh(asked_at):
                 return window
             await self._refresh()
         return None

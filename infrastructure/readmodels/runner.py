@@ -92,7 +92,9 @@ class ProjectionRunner:
         await self._commit_idle_position(force=True)
 
     async def step(self) -> bool:
-        """Read and apply one batch; True when more may be waiting right away."""
+        """Read and apply one batch; True when more may be waiting right away: the batch was
+        full, or it had rows (a shared read may hand out what it holds while newer commits
+        are announced, and the wake-up for them was used by this step)."""
         self._wake.clear()
         part = await self._read()
         self._failures = 0
@@ -105,7 +107,7 @@ class ProjectionRunner:
                 await self._announcer.announce(self.name, self.position)
             else:
                 await announce(self._pool, self.name, self.position)
-        if part.full:
+        if part.full or part.rows:
             return True
         await self._commit_idle_position()
         return False
