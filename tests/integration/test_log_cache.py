@@ -173,13 +173,17 @@ async def test_a_commit_after_a_fresh_read_reaches_the_follower_it_wakes(
     assert [row.position for row in rows] == saved
 
 
-async def test_a_follower_whose_rows_the_window_dropped_reads_the_table_itself(
-    pool: asyncpg.Pool,
-    database_url: str,
-    store: EventsourcingStore,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def small_window(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """A window of four rows, so that a test of six events sees it full."""
     monkeypatch.setattr(log_cache, "CAPACITY", 4)
+    return monkeypatch
+
+
+@pytest.mark.usefixtures("small_window")
+async def test_a_follower_whose_rows_the_window_dropped_reads_the_table_itself(
+    pool: asyncpg.Pool, database_url: str, store: EventsourcingStore
+) -> None:
     start = await store.head()
     saved = await save_jobs(store, 6)
     reader = SharedLogReader.of(pool, database_url)
@@ -198,10 +202,9 @@ async def test_a_follower_far_ahead_moves_the_window_from_a_laggard(
     pool: asyncpg.Pool,
     database_url: str,
     store: EventsourcingStore,
-    monkeypatch: pytest.MonkeyPatch,
+    small_window: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(log_cache, "CAPACITY", 4)
-    monkeypatch.setattr(log_cache, "REFRESH_LIMIT", 2)
+    small_window.setattr(log_cache, "REFRESH_LIMIT", 2)
     start = await store.head()
     counting = CountingPool(pool)
     reader = SharedLogReader.of(cast(asyncpg.Pool, counting), database_url)
