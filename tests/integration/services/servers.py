@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -98,14 +99,47 @@ def _refuse_all(server: Any, session: Any, envelope: Any, mechanism: str, data: 
     return AuthResult(success=False, handled=False)
 
 
+def _accept(user: str, password: str) -> Any:
+    """An authenticator that lets exactly one login in."""
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        given = (user.encode(), password.encode())
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == given
+        return AuthResult(success=ok, handled=False)
+
+    return authenticate
+
+
 @contextlib.contextmanager
 def smtp_server(*, with_auth: bool = False) -> Iterator[tuple[int, MailBox]]:
     """(port, mailbox) of a local SMTP server without STARTTLS; optionally refusing all logins."""
-    box = MailBox()
-    port = free_port()
     options: dict[str, Any] = {}
     if with_auth:
         options = {"authenticator": _refuse_all, "auth_require_tls": False}
+    with _smtp(options) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def starttls_smtp_server(
+    tls: ssl.SSLContext, user: str, password: str
+) -> Iterator[tuple[int, MailBox]]:
+    """(port, mailbox) of a server that takes mail, and a login, only after STARTTLS."""
+    options = {
+        "tls_context": tls,
+        "require_starttls": True,
+        "authenticator": _accept(user, password),
+        "auth_require_tls": True,
+    }
+    with _smtp(options) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def _smtp(options: dict[str, Any]) -> Iterator[tuple[int, MailBox]]:
+    box = MailBox()
+    port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:

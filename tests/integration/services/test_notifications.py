@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import ssl
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import asyncpg
 import httpx
 import pytest
+import trustme
 
 from application.bus import emit_event
 from application.commands import EmitEvent
@@ -21,7 +25,7 @@ from infrastructure.handler_services.notifications import NotificationError, Not
 from infrastructure.settings import Settings, SmtpSettings
 from infrastructure.webhooks import Backoff
 from tests.integration.services.conftest import MODULES, bus_events, slots
-from tests.integration.services.servers import http_server, smtp_server
+from tests.integration.services.servers import http_server, smtp_server, starttls_smtp_server
 
 SECRET = "s3cret-webhook-key"
 PASSWORD = "hunter2-smtp-password"
@@ -125,3 +129,28 @@ async def test_failures_are_clear_errors_recorded_without_secrets(
     errors = [e["payload"]["error"] for e in events]
     assert "SMTP_HOST" in errors[1]
     assert all(PASSWORD not in json.dumps(e) and SECRET not in json.dumps(e) for e in events)
+
+
+async def test_email_logs_in_and_sends_only_after_upgrading_to_tls(
+    deps: Dependencies, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    authority = trustme.CA()
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(tls)
+    authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))  # trust the test's CA
+    source = f"svc-{uuid4().hex[:8]}"
+    async with httpx.AsyncClient() as client:
+        with starttls_smtp_server(tls, "robot", PASSWORD) as (port, mailbox):
+            smtp = SmtpSettings("127.0.0.1", port, "robot", PASSWORD, "robot@example.test")
+            await _service(deps, client, source, smtp=smtp).send(
+                channel="email", to="ops@example.test", subject="over TLS", body="b"
+            )
+            plain = replace(smtp, starttls=False)
+            with pytest.raises(NotificationError, match="failed"):
+                await _service(deps, client, source, smtp=plain).send(
+                    channel="email", to="ops@example.test", subject="in clear", body="b"
+                )
+
+    [mail] = mailbox.messages
+    assert "Subject: over TLS" in mail.content.decode()
