@@ -151,9 +151,9 @@ class CompletionWebhooks:
         async for rows in self._tailer.batches(position):
             webhooks = await self._webhooks_of({row.originator_id for row in rows})
             jobs = [
-                self._deliver(client, row, url)
+                self._deliver_to_all(client, row, urls)
                 for row in rows
-                for url in webhooks.get(row.originator_id, ())
+                if (urls := webhooks.get(row.originator_id, ()))
             ]
             await asyncio.gather(*jobs)
             await self._position.advance(rows[-1].position)
@@ -168,9 +168,17 @@ class CompletionWebhooks:
         requested = (decode_event("execution.requested", bytes(r[2]), r[0], r[1]) for r in rows)
         return {event.originator_id: tuple(event.job.webhooks) for event in requested}
 
-    async def _deliver(self, client: httpx.AsyncClient, row: StoredRow, url: str) -> None:
+    async def _deliver_to_all(
+        self, client: httpx.AsyncClient, row: StoredRow, urls: tuple[str, ...]
+    ) -> None:
+        """One envelope per event, posted to each of its job's URLs."""
         event = row.decode()
         body_doc = envelope(event, row.position)
+        await asyncio.gather(*(self._deliver(client, event, body_doc, url) for url in urls))
+
+    async def _deliver(
+        self, client: httpx.AsyncClient, event: Any, body_doc: dict[str, Any], url: str
+    ) -> None:
         async with self._limit:
             if self._secret is None:
                 delivery = Delivery(None, 0, SECRET_MISSING)
