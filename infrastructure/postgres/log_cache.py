@@ -31,6 +31,7 @@ from infrastructure.postgres.log_rows import (
     MIN_READ_INTERVAL,
     LogSlice,
     StoredRow,
+    read_log,
     stored_rows,
 )
 
@@ -103,6 +104,11 @@ class SharedLogReader:
                 return window
             await self._refresh()
         return None
+
+    async def answer(self, after: int, limit: int, topics: Collection[str] = ()) -> LogSlice:
+        """From the window when `after` is in it, else from the table."""
+        window = await self.read(after, limit, topics)
+        return window if window is not None else await read_log(self.pool, after, topics, limit)
 
     def _notified(self, _payload: str | None) -> None:
         self._generation += 1

@@ -7,7 +7,8 @@ delays delivery by at most a second and never stalls it. Saves hold the table lo
 commit, so notification ids become visible in commit order and a reader never skips one.
 A failed read (Postgres restarting) is retried from the same position: an outage delays a
 follower, never ends it. A follower near the head is answered from its process's one shared
-read (log_cache.SharedLogReader); one further behind reads the table itself.
+read (log_cache.SharedLogReader); one further behind reads the table itself. Either way a
+follower passes the events of other topics, so it never reads them twice.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 
 from infrastructure.postgres.listener import SharedListener
 from infrastructure.postgres.log_cache import SharedLogReader
-from infrastructure.postgres.log_rows import EVENTS_TABLE, MIN_READ_INTERVAL, StoredRow, stored_rows
+from infrastructure.postgres.log_rows import EVENTS_TABLE, MIN_READ_INTERVAL, StoredRow
 
 __all__ = ["EVENTS_TABLE", "LogTailer", "StoredRow", "let_commits_gather"]
 log = logging.getLogger(__name__)
@@ -52,8 +52,7 @@ class LogTailer:
         self._url = database_url
         self._batch_size = batch_size
         self._poll_interval = poll_interval
-        self._topics = list(topics)
-        self._topic_set = frozenset(topics)
+        self._topics = frozenset(topics)
         self._wake = asyncio.Event()
 
     async def batches(self, after: int) -> AsyncIterator[list[StoredRow]]:
@@ -89,23 +88,8 @@ class LogTailer:
                 await asyncio.sleep(self._poll_interval)
 
     async def _next(self, shared: SharedLogReader, after: int) -> tuple[list[StoredRow], int]:
-        window = await shared.read(after, self._batch_size, self._topic_set)
-        if window is not None:  # near the head: the process's shared read answers
-            return window.rows, window.end
-        rows = await self.read(after, self._batch_size)
-        return rows, rows[-1].position if rows else after
-
-    async def read(self, after: int, limit: int) -> list[StoredRow]:
-        """Stored events with position > after, in order (optionally only some topics)."""
-        topic_filter = "AND topic = ANY($3::text[])" if self._topics else ""
-        sql = (
-            "SELECT notification_id, originator_id, originator_version, topic, state "
-            f"FROM {EVENTS_TABLE} WHERE notification_id > $1 {topic_filter} "
-            "ORDER BY notification_id LIMIT $2"
-        )
-        args: list[Any] = [after, limit] + ([self._topics] if self._topics else [])
-        rows = await self._pool.fetch(sql, *args)
-        return stored_rows(rows)
+        part = await shared.answer(after, self._batch_size, self._topics)
+        return part.rows, part.end
 
     def _notified(self, _payload: str | None) -> None:
         self._wake.set()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from infrastructure.postgres.leadership import lock_key
-from infrastructure.readmodels.log import read_log
+from infrastructure.postgres.log_rows import read_log
 from infrastructure.readmodels.positions import announce, load_position
 from infrastructure.readmodels.projection import Connection, LoggedEvent, Projection
 

@@ -16,8 +16,8 @@ import time
 import asyncpg
 
 from infrastructure.postgres.log_cache import SharedLogReader
+from infrastructure.postgres.log_rows import LogSlice, read_log
 from infrastructure.postgres.log_tailer import let_commits_gather
-from infrastructure.readmodels.log import LogSlice, read_log
 from infrastructure.readmodels.positions import (
     SharedAnnouncer,
     advance,
@@ -113,11 +113,9 @@ class ProjectionRunner:
         return False
 
     async def _read(self) -> LogSlice:
-        if self._shared is not None:
-            part = await self._shared.read(self.position, self._batch_size, self._topics)
-            if part is not None:  # near the head: the process's shared read answers
-                return part
-        return await read_log(self._pool, self.position, self.projection.topics, self._batch_size)
+        if self._shared is not None:  # the process's one read of the log's head
+            return await self._shared.answer(self.position, self._batch_size, self._topics)
+        return await read_log(self._pool, self.position, self._topics, self._batch_size)
 
     async def _follow(self) -> None:
         self._committed = self.position = await load_position(self._pool, self.name)
