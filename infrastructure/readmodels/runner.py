@@ -53,7 +53,8 @@ class ProjectionRunner:
         self.projection = projection
         self._pool = pool
         self._shared = shared  # the process's shared read of the log's head, if any
-        self._announcer = announcer  # shares NOTIFYs with the process's other projections
+        # Shared with the process's other projections, so that one NOTIFY carries them all.
+        self._announcer = announcer or SharedAnnouncer(pool)
         self._topics = frozenset(projection.topics)
         self._wake = wake or asyncio.Event()
         self._batch_size = batch_size
@@ -103,10 +104,7 @@ class ProjectionRunner:
         elif part.end > self.position:
             # Nothing of ours in there: pass it without a transaction, and say so.
             self.position = part.end
-            if self._announcer is not None:
-                await self._announcer.announce(self.name, self.position)
-            else:
-                await announce(self._pool, self.name, self.position)
+            await self._announcer.announce(self.name, self.position)
         if part.full or part.rows:
             return True
         await self._commit_idle_position()
