@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -68,6 +69,17 @@ class Notifications:
             await asyncio.wait_for(self._heard_one.wait(), 10)
 
 
+@contextlib.contextmanager
+def attached(pool: Any, database_url: str) -> Iterator[SharedLogReader]:
+    """The process's reader, attached as a follower's would be for the block."""
+    reader = SharedLogReader.of(cast(asyncpg.Pool, pool), database_url)
+    detach = reader.attach()
+    try:
+        yield reader
+    finally:
+        detach()
+
+
 async def save_jobs(store: EventsourcingStore, count: int) -> list[int]:
     now = datetime.now(UTC)
     return [
@@ -82,18 +94,14 @@ async def test_followers_at_the_head_are_answered_by_one_read(
     notifications = Notifications(database_url)
     await notifications.listening()
     counting = CountingPool(pool)
-    reader = SharedLogReader.of(cast(asyncpg.Pool, counting), database_url)
-    detach = reader.attach()
-    try:
+    with attached(counting, database_url) as reader:
         start = await store.head()
         saved = await save_jobs(store, 3)
         await notifications.received(3)  # so that both reads follow the same notifications
 
         first = await reader.read(start, 100)
         second = await reader.read(start, 100, topics={"job.created"})
-    finally:
-        detach()
-        notifications.close()
+    notifications.close()
 
     assert first is not None
     assert second is not None
@@ -108,11 +116,9 @@ async def test_a_projection_reads_again_after_rows_the_window_held(
 ) -> None:
     notifications = Notifications(database_url)
     await notifications.listening()
-    reader = SharedLogReader.of(pool, database_url)
-    runner = ProjectionRunner(pool, EventsProjection(), shared=reader)
-    await runner.catch_up()
-    detach = reader.attach()
-    try:
+    with attached(pool, database_url) as reader:
+        runner = ProjectionRunner(pool, EventsProjection(), shared=reader)
+        await runner.catch_up()
         first = BusEvent.emit("cache.first", {}, source="test", at=datetime.now(UTC))
         await store.save(first)
         await notifications.received(1)
@@ -123,9 +129,7 @@ async def test_a_projection_reads_again_after_rows_the_window_held(
 
         while await runner.step():  # as the projector does before it sleeps
             pass
-    finally:
-        detach()
-        notifications.close()
+    notifications.close()
 
     events = PostgresEventQueries(pool)
     assert await events.get_event(first.id) is not None
@@ -137,17 +141,13 @@ async def test_a_follower_behind_the_window_reads_the_table_itself(
 ) -> None:
     before = await store.head()
     saved = await save_jobs(store, 2)
-    reader = SharedLogReader.of(pool, database_url)
-    detach = reader.attach()
-    try:
+    with attached(pool, database_url) as reader:
         assert await reader.read(saved[-1], 100) is not None  # seats the window there
         assert await reader.read(before, 100) is None
 
         batches = LogTailer(pool, database_url).batches(after=before)
         rows = await asyncio.wait_for(anext(batches), 10)
         await batches.aclose()
-    finally:
-        detach()
 
     assert [row.position for row in rows] == saved
 
@@ -186,13 +186,9 @@ async def test_a_follower_whose_rows_the_window_dropped_reads_the_table_itself(
 ) -> None:
     start = await store.head()
     saved = await save_jobs(store, 6)
-    reader = SharedLogReader.of(pool, database_url)
-    detach = reader.attach()
-    try:
+    with attached(pool, database_url) as reader:
         assert await reader.read(start, 100) is None  # read, then the oldest half was dropped
         newest = await reader.read(saved[3], 100)
-    finally:
-        detach()
 
     assert newest is not None
     assert [row.position for row in newest.rows] == saved[4:]
@@ -207,17 +203,13 @@ async def test_a_follower_far_ahead_moves_the_window_from_a_laggard(
     small_window.setattr(log_cache, "REFRESH_LIMIT", 2)
     start = await store.head()
     counting = CountingPool(pool)
-    reader = SharedLogReader.of(cast(asyncpg.Pool, counting), database_url)
-    detach = reader.attach()
-    try:
+    with attached(counting, database_url) as reader:
         assert await reader.read(start, 100) is not None  # the laggard seats it
         saved = await save_jobs(store, 6)
         before = counting.queries
 
         ahead = await reader.read(saved[-2], 100)
         behind = await reader.read(start, 100)
-    finally:
-        detach()
 
     assert ahead is not None
     assert [row.position for row in ahead.rows] == saved[-1:]
